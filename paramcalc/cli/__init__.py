@@ -1,0 +1,58 @@
+"""The `paramcalc` command: a thin click group; each command lives in its own module and calls domain code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import ParamcalcError
+
+CONVENTIONS = """\b
+Counting conventions:
+  params   elements of trainable tensors (PyTorch's parameters()); buffers such as
+           BatchNorm's running mean/var are counted apart.
+  MACs     multiply-accumulates of conv, transposed conv and linear layers
+           (what torchvision publishes as "GFLOPS").
+  FLOPs    2 x MACs, as torch.utils.flop_counter counts them; bias, norm,
+           activation, pooling and element-wise work is kept per category.
+"""
+
+
+class _Group(click.Group):
+    """Turns every ParamcalcError into one clear line on stderr and exit code 2 — never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ParamcalcError as e:
+            click.echo(f"paramcalc: error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            click.echo("paramcalc: error: the architecture is nested too deeply to analyse", err=True)
+            sys.exit(2)
+        except Exception as e:  # a bug in paramcalc: say so in one line unless debugging
+            if os.environ.get("PARAMCALC_DEBUG"):
+                raise
+            click.echo(f"paramcalc: internal error: {type(e).__name__}: {e} "
+                       f"(please report it; PARAMCALC_DEBUG=1 shows the traceback)", err=True)
+            sys.exit(3)
+
+
+@click.group(cls=_Group, epilog=CONVENTIONS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="paramcalc")
+def main():
+    """How big is this network, how much compute, how far does it see?
+
+    Exact parameters, MACs/FLOPs, receptive fields and memory for architectures declared in YAML.
+    """
+
+
+from .show import list_command, show  # noqa: E402
+
+main.add_command(show)
+main.add_command(list_command)

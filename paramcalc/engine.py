@@ -1,0 +1,256 @@
+"""The engine: a pure walk of the graph that calls each layer type's rules and totals the results.
+
+Conventions (written once, here and in README):
+- params: elements of trainable tensors (PyTorch's ``parameters()``); buffers: non-trainable tensors such as
+  BatchNorm's running_mean and running_var (PyTorch's ``buffers()``, without ``num_batches_tracked``).
+- MACs: multiply-accumulates of conv, transposed conv and linear layers; this is what torchvision publishes as "GFLOPS".
+- FLOPs: 2 x MACs, the convention of ``torch.utils.flop_counter``. Bias adds, normalisation, activations, pooling
+  and element-wise merges are not in FLOPs; they are counted separately, per category, in ``ops``.
+- Activation memory: the elements of every layer's output, x batch x dtype size (what a training step keeps);
+  peak activation memory: the most bytes alive at once during inference when each tensor is freed after its last use.
+- Weight memory: (params + buffers) x dtype size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import num
+from .errors import RuleError, SpecError
+from .graph import Graph, Node
+from .layers import CATEGORIES, MAC_CATEGORIES, REGISTRY, AxisField, Field
+from .layers.base import fmt_shape
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp64": 8}
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Receptive field at one layer in input pixels, one value per spatial axis; ``whole`` when it is the input."""
+
+    size: tuple
+    stride: tuple | None
+    padding: tuple | None
+    whole: bool = False
+    aligned: bool = True
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    name: str
+    type: str
+    inputs: tuple
+    output_shape: tuple            # with the batch axis
+    param_shapes: dict             # trainable tensors: name -> shape
+    buffer_shapes: dict
+    params: Any
+    trainable_params: Any
+    buffers: Any
+    macs: Any                      # x batch
+    flops: Any
+    ops: dict                      # per category, x batch
+    activation_elements: Any       # output elements x batch
+    receptive_field: ReceptiveField | None
+    scope: tuple = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: Any
+    trainable_params: Any
+    buffers: Any
+    macs: Any
+    flops: Any
+    ops: dict
+    weight_bytes: Any
+    activation_bytes: Any
+    peak_activation_bytes: Any
+    receptive_field: ReceptiveField | None
+    layers_with_params: int
+    spatial_receptive_field: ReceptiveField | None = None  # at the last layer before the field became whole
+    spatial_receptive_field_layer: str | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    file: str
+    symbols: tuple
+    batch: int
+    dtype: str
+    inputs: tuple                  # (name, shape with batch)
+    outputs: tuple                 # (name, shape with batch)
+    layers: tuple
+    totals: Totals
+    warnings: tuple = ()
+    graph: Graph | None = field(default=None, repr=False, compare=False)
+
+    def layer(self, name: str) -> LayerResult:
+        for l in self.layers:
+            if l.name == name:
+                return l
+        raise KeyError(name)
+
+
+def _input_field(shape) -> Field:
+    return Field(tuple(AxisField(1, 1, 0) for _ in shape[1:]))
+
+
+def _public_field(f: Field, extent: tuple) -> ReceptiveField:
+    if f.whole:
+        return ReceptiveField(size=extent, stride=None, padding=None, whole=True)
+    return ReceptiveField(size=tuple(a.size for a in f.axes), stride=tuple(a.stride for a in f.axes),
+                          padding=tuple(a.padding for a in f.axes), aligned=f.aligned)
+
+
+def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
+    """Walk ``graph`` and compute every layer's shape, parameters, operations, receptive field and memory.
+
+    >>> from paramcalc.graph import build_graph
+    >>> from paramcalc.spec import load_text
+    >>> g = build_graph(load_text("input: [3, 32, 32]\\nlayers:\\n  - {type: conv, out: 6, kernel: 5}\\n"))
+    >>> analyze(g).totals.params
+    456
+    """
+    if dtype not in DTYPE_BYTES:
+        raise RuleError(f"unknown dtype '{dtype}' (one of {', '.join(DTYPE_BYTES)})")
+    if not isinstance(batch, int) or batch < 1:
+        raise RuleError(f"batch must be a positive whole number, got {batch}")
+    nbytes = DTYPE_BYTES[dtype]
+    shapes: dict[str, tuple] = {}
+    fields: dict[str, Field] = {}
+    for name, shape in graph.inputs:
+        shapes[name] = shape
+        fields[name] = _input_field(shape)
+    extent = tuple(graph.inputs[0][1][1:])
+    warnings: list[str] = []
+    results = []
+    for node in graph.nodes:
+        results.append(_analyze_node(graph, node, shapes, fields, extent, batch, warnings))
+
+    total_params = num.total(r.params for r in results)
+    trainable = num.total(r.trainable_params for r in results)
+    buffers = num.total(r.buffers for r in results)
+    ops = {c: num.total(r.ops.get(c, 0) for r in results) for c in CATEGORIES}
+    macs = num.total(ops[c] for c in MAC_CATEGORIES)
+    activation_elements = num.total(r.activation_elements for r in results)
+    out_name = graph.outputs[0]
+    last_spatial = next((r for r in reversed(results)
+                         if r.receptive_field is not None and not r.receptive_field.whole), None)
+    totals = Totals(
+        params=total_params, trainable_params=trainable, buffers=buffers, macs=macs, flops=num.normalize(2 * macs),
+        ops=ops, weight_bytes=num.normalize((total_params + buffers) * nbytes),
+        activation_bytes=num.normalize(activation_elements * nbytes),
+        peak_activation_bytes=num.normalize(_peak_elements(graph, shapes, batch) * nbytes),
+        receptive_field=_public_field(fields[out_name], extent) if fields[out_name].axes or fields[out_name].whole
+        else None,
+        layers_with_params=sum(1 for r in results if r.param_shapes),
+        spatial_receptive_field=last_spatial.receptive_field if last_spatial else None,
+        spatial_receptive_field_layer=last_spatial.name if last_spatial else None,
+    )
+    return Analysis(
+        name=graph.name, file=graph.file, symbols=graph.symbols, batch=batch, dtype=dtype,
+        inputs=tuple((n, (batch, *s)) for n, s in graph.inputs),
+        outputs=tuple((n, (batch, *shapes[n])) for n in graph.outputs),
+        layers=tuple(results), totals=totals, warnings=tuple(warnings), graph=graph,
+    )
+
+
+def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings) -> LayerResult:
+    layer = REGISTRY[node.type]
+    a = node.attrs
+    ins = tuple(shapes[i] for i in node.inputs)
+    try:
+        out = tuple(num.normalize(s) for s in layer.shape(a, ins))
+        for axis, size in enumerate(out):
+            if num.positive(size) is False:
+                raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
+        param_shapes = layer.params(a, ins, out)
+        buffer_shapes = layer.buffers(a, ins, out)
+        ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
+        field = layer.receptive_field(a, ins, tuple(fields[i] for i in node.inputs))
+    except RuleError as e:
+        message = str(e)
+        if len(ins) > 1:
+            message += " (inputs: " + ", ".join(f"{n} {fmt_shape(s)}" for n, s in zip(node.inputs, ins)) + ")"
+        else:
+            message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
+        raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
+    if not field.aligned and all(fields[i].aligned for i in node.inputs):
+        warnings.append(f"{node.name}: merges receptive fields that are not aligned (different centres or strides); "
+                        f"the largest is reported")
+    shapes[node.name] = out
+    fields[node.name] = field
+    params = num.total(num.prod(s) for s in param_shapes.values())
+    macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
+    spatial = bool(field.axes) or field.whole
+    return LayerResult(
+        name=node.name, type=node.type, inputs=node.inputs, output_shape=(batch, *out),
+        param_shapes={k: tuple(v) for k, v in param_shapes.items()},
+        buffer_shapes={k: tuple(v) for k, v in buffer_shapes.items()},
+        params=params, trainable_params=params if node.trainable else 0,
+        buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
+        macs=macs, flops=num.normalize(2 * macs), ops=ops,
+        activation_elements=num.normalize(num.prod(out) * batch),
+        receptive_field=_public_field(field, extent) if spatial else None,
+        scope=node.scope, line=node.line,
+    )
+
+
+def _peak_elements(graph: Graph, shapes, batch):
+    """Most elements alive at once in an inference pass that frees each tensor after its last use."""
+    last_use: dict[str, int] = {}
+    for i, node in enumerate(graph.nodes):
+        for src in node.inputs:
+            last_use[src] = i
+    keep = set(graph.outputs)
+    live = {name: num.prod(shape) for name, shape in graph.inputs}
+    current = num.total(live.values())
+    peak = current
+    concrete = num.is_concrete(current)
+    for i, node in enumerate(graph.nodes):
+        size = num.prod(shapes[node.name])
+        live[node.name] = size
+        current = current + size
+        concrete = concrete and num.is_concrete(size)
+        peak = max(peak, current) if concrete else num.maximum([peak, current])
+        for src in set(node.inputs):
+            if last_use.get(src) == i and src not in keep:
+                current = current - live.pop(src)
+        if node.name not in last_use and node.name not in keep:
+            current = current - live.pop(node.name)
+    return num.normalize(peak * batch)
+
+
+def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
+    """Rows for display, with layers inside groups deeper than ``depth`` summed into one row per group.
+
+    Each row: name, type, output_shape, params, macs, flops, receptive_field, members (how many layers it sums),
+    line, and scope (the enclosing groups shown above it).
+    """
+    rows: list[dict] = []
+    index: dict[str, dict] = {}
+    for r in analysis.layers:
+        if depth is not None and len(r.scope) > depth:
+            group, gtype = r.scope[depth] if depth < len(r.scope) else r.scope[-1]
+            key = group
+            row = index.get(key)
+            if row is None:
+                row = {"name": group, "type": gtype, "output_shape": r.output_shape, "params": 0, "macs": 0,
+                       "flops": 0, "receptive_field": r.receptive_field, "members": 0, "line": r.line,
+                       "scope": r.scope[:depth]}
+                index[key] = row
+                rows.append(row)
+            row["params"] = num.normalize(row["params"] + r.params)
+            row["macs"] = num.normalize(row["macs"] + r.macs)
+            row["flops"] = num.normalize(row["flops"] + r.flops)
+            row["output_shape"] = r.output_shape
+            row["receptive_field"] = r.receptive_field
+            row["members"] += 1
+        else:
+            rows.append({"name": r.name, "type": r.type, "output_shape": r.output_shape, "params": r.params,
+                         "macs": r.macs, "flops": r.flops, "receptive_field": r.receptive_field, "members": 1,
+                         "line": r.line, "scope": r.scope})
+    return rows

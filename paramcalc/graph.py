@@ -1,0 +1,455 @@
+"""From parsed YAML to a frozen layer graph: symbols bound, blocks and repeats expanded, names and references resolved.
+
+    raw YAML (LineDicts) --build_graph--> Graph(inputs, nodes in topological order, outputs)
+
+Nodes keep the line they were declared on, so every later error can point at it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import num
+from .errors import RuleError, SpecError, UsageError
+from .expr import ExprError, evaluate
+from .layers import REGISTRY, REQUIRED, Attrs, canonical, read_attr
+from .spec import LineDict, load_file
+
+MAX_LAYERS = 20_000
+MAX_REPEAT = 10_000
+MAX_BLOCK_DEPTH = 16
+
+TOP_LEVEL_KEYS = ("name", "description", "source", "notes", "symbols", "input", "inputs", "blocks", "layers",
+                  "outputs", "budget")
+LAYER_KEYS = ("type", "name", "input", "inputs", "repeat", "trainable", "note")
+REFERENCE_WORDS = ("prev", "in")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer of the expanded graph."""
+
+    name: str                 # unique, dotted by block: "layer1.0.conv2"
+    type: str                 # canonical registry type: "conv"
+    attrs: Attrs              # validated attributes (ints, expressions, strings, bools)
+    inputs: tuple             # names of earlier nodes or graph inputs
+    scope: tuple = ()         # enclosing (group name, group type) pairs, outermost first
+    line: int | None = None
+    trainable: bool = True
+    written_type: str = ""    # the type as written in the file ("conv2d", "bn")
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A validated architecture: inputs, nodes in topological order, outputs."""
+
+    name: str
+    file: str
+    symbols: tuple            # (name, value) pairs; value is a number, or a sympy Symbol when left symbolic
+    inputs: tuple             # (name, shape) pairs, shapes without batch
+    nodes: tuple
+    outputs: tuple
+    description: str = ""
+    source: str = ""
+    budget: Any = None        # the raw `budget:` mapping, for `paramcalc check`
+    blocks: tuple = ()        # names of the blocks declared in the file
+    line_of_key: Mapping = field(default_factory=dict)
+
+    @property
+    def symbolic(self) -> bool:
+        return any(not num.is_concrete(v) for _, v in self.symbols)
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+
+def _suggest(word, candidates) -> str:
+    hint = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
+
+
+def parse_value(text: str, name: str = "value"):
+    """A command-line number: 128, 0.75, 3/4 (an exact fraction)."""
+    try:
+        return evaluate(text, {}, name)
+    except ExprError as e:
+        raise UsageError(f"--set {name}={text}: {e}") from None
+
+
+def build_graph(raw, file: str = "<input>", *, overrides: Mapping[str, Any] | None = None,
+                symbolic: bool = False) -> Graph:
+    """Build the graph from parsed YAML.
+
+    overrides: symbol values (numbers, or strings like '128' and '3/4'); symbolic: ignore the file's default values
+    so every declared symbol not overridden stays a symbol.
+    """
+    return _Builder(raw, file, overrides or {}, symbolic).build()
+
+
+def load_graph(path, **kwargs) -> Graph:
+    """Read and build an architecture file."""
+    return build_graph(load_file(path), str(path), **kwargs)
+
+
+class _Builder:
+    def __init__(self, raw, file, overrides, symbolic):
+        self.raw = raw
+        self.file = file
+        self.overrides = dict(overrides)
+        self.symbolic = symbolic
+        self.nodes: list[Node] = []
+        self.names: dict[str, Node] = {}
+        self.aliases: dict[str, str] = {}  # block instance / repeat group name -> its output node
+
+    # -- errors
+    def error(self, message, line=None, layer=None, layer_type=None):
+        return SpecError(message, file=self.file, line=line, layer=layer, layer_type=layer_type)
+
+    # -- top level
+    def build(self) -> Graph:
+        raw = self.raw
+        if raw is None:
+            raise self.error("the file is empty; an architecture needs at least `input:` and `layers:`")
+        if not isinstance(raw, LineDict):
+            raise self.error("an architecture file must be a mapping with `input:` and `layers:`",
+                             line=getattr(raw, "line", 1))
+        for key in raw:
+            if key not in TOP_LEVEL_KEYS:
+                raise self.error(f"unknown top-level key '{key}'{_suggest(key, TOP_LEVEL_KEYS)}",
+                                 line=raw.line_of(key))
+        name = raw.get("name", Path(self.file).stem)
+        if not isinstance(name, str):
+            name = str(name)
+        self.env = self.bind_symbols(raw.get("symbols"))
+        inputs = self.read_inputs(raw)
+        self.input_names = {n for n, _ in inputs}
+        self.blocks = self.read_blocks(raw.get("blocks"))
+        if "layers" not in raw:
+            raise self.error("missing `layers:` (the list of layers)", line=raw.line)
+        top_local = self.expand(raw["layers"], self.env, "", (), inputs[0][0], (), True, raw.line_of("layers"))
+        outputs = self.read_outputs(raw, top_local)
+        return Graph(
+            name=name, file=self.file,
+            symbols=tuple((k, v) for k, v in self.env.items() if k in self.declared),
+            inputs=tuple(inputs), nodes=tuple(self.nodes), outputs=tuple(outputs),
+            description=str(raw.get("description", "") or ""), source=str(raw.get("source", "") or ""),
+            budget=raw.get("budget"), blocks=tuple(self.blocks), line_of_key=dict(raw.key_lines),
+        )
+
+    def bind_symbols(self, symbols) -> dict:
+        env: dict[str, Any] = {}
+        line = self.raw.line_of("symbols")
+        if symbols is None:
+            symbols = {}
+        if not isinstance(symbols, dict):
+            raise self.error("`symbols:` must be a mapping of name: default value (or null to stay symbolic)",
+                             line=line)
+        for name, default in symbols.items():
+            where = symbols.line_of(name) if isinstance(symbols, LineDict) else line
+            if not isinstance(name, str) or not _NAME.match(name) or "-" in name or name in REFERENCE_WORDS:
+                raise self.error(f"'{name}' is not a valid symbol name", line=where)
+            if name in self.overrides:
+                value = self.overrides[name]
+                env[name] = parse_value(value, name) if isinstance(value, str) else value
+            elif default is None or self.symbolic:
+                env[name] = num.symbol(name)
+            else:
+                try:
+                    env[name] = evaluate(default, env, f"symbol {name}")
+                except RuleError as e:
+                    raise self.error(str(e), line=where) from None
+        unknown = [k for k in self.overrides if k not in env]
+        if unknown:
+            declared = ", ".join(sorted(env)) or "none"
+            raise UsageError(f"--set {unknown[0]}: {self.file} declares no symbol '{unknown[0]}'"
+                             f"{_suggest(unknown[0], env) or f' (declared: {declared})'}")
+        self.declared = set(env)
+        return env
+
+    def read_shape(self, value, line, what):
+        if not isinstance(value, list) or not value:
+            raise self.error(f"{what} must be a list of sizes without the batch axis, e.g. [3, 224, 224]", line=line)
+        try:
+            return tuple(read_attr(what, _SIZE, v, self.env) for v in value)
+        except RuleError as e:
+            raise self.error(str(e), line=line) from None
+
+    def read_inputs(self, raw):
+        if ("input" in raw) == ("inputs" in raw):
+            raise self.error("give exactly one of `input:` (a shape) or `inputs:` (a mapping of name: shape)",
+                             line=raw.line)
+        if "input" in raw:
+            return [("input", self.read_shape(raw["input"], raw.line_of("input"), "input"))]
+        spec = raw["inputs"]
+        if not isinstance(spec, LineDict) or not spec:
+            raise self.error("`inputs:` must be a mapping of name: shape", line=raw.line_of("inputs"))
+        out = []
+        for name, shape in spec.items():
+            if not isinstance(name, str) or not _NAME.match(name) or name in REFERENCE_WORDS:
+                raise self.error(f"'{name}' is not a valid input name", line=spec.line_of(name))
+            out.append((name, self.read_shape(shape, spec.line_of(name), f"input {name}")))
+        return out
+
+    def read_blocks(self, blocks) -> dict:
+        if blocks is None:
+            return {}
+        line = self.raw.line_of("blocks")
+        if not isinstance(blocks, LineDict):
+            raise self.error("`blocks:` must be a mapping of block name: {args, layers}", line=line)
+        for name, block in blocks.items():
+            where = blocks.line_of(name)
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise self.error(f"'{name}' is not a valid block name", line=where)
+            if name in REGISTRY:
+                raise self.error(f"block '{name}' has the name of a built-in layer type; rename it", line=where)
+            if not isinstance(block, LineDict) or "layers" not in block:
+                raise self.error(f"block '{name}' needs `layers:` (and optionally `args:`)", line=where)
+            for key in block:
+                if key not in ("args", "layers", "description"):
+                    raise self.error(f"block '{name}': unknown key '{key}'{_suggest(key, ('args', 'layers'))}",
+                                     line=block.line_of(key))
+            args = block.get("args") or {}
+            if not isinstance(args, dict):
+                raise self.error(f"block '{name}': `args:` must be a mapping of name: default (null = required)",
+                                 line=block.line_of("args"))
+            for arg in args:
+                if not isinstance(arg, str) or not _NAME.match(arg) or "-" in arg or arg in REFERENCE_WORDS:
+                    raise self.error(f"block '{name}': '{arg}' is not a valid argument name",
+                                     line=block.line_of("args"))
+        return dict(blocks)
+
+    def read_outputs(self, raw, last):
+        if "outputs" not in raw:
+            return [last]
+        spec = raw["outputs"]
+        line = raw.line_of("outputs")
+        if isinstance(spec, str):
+            spec = [spec]
+        if not isinstance(spec, list) or not spec:
+            raise self.error("`outputs:` must be a list of layer names", line=line)
+        return [self.resolve(ref, self.top_local, last, set(), line, "outputs", None) for ref in spec]
+
+    # -- expansion
+    def expand(self, layers, env, prefix, scope, block_input, stack, trainable, line) -> str:
+        where = f"block '{stack[-1]}'" if stack else "`layers:`"
+        if not isinstance(layers, list) or not layers:
+            raise self.error(f"{where} must be a non-empty list of layers", line=line)
+        local: dict[str, str] = {"in": block_input}
+        declared = {l["name"] for l in layers if isinstance(l, dict) and isinstance(l.get("name"), str)}
+        counters: dict[str, int] = {}
+        prev = block_input
+        for raw in layers:
+            if not isinstance(raw, LineDict):
+                raise self.error(f"each entry of {where} must be a mapping like {{type: conv, out: 64, kernel: 3}}, "
+                                 f"got {raw!r}", line=line)
+            lline = raw.line
+            type_name = raw.get("type")
+            if not isinstance(type_name, str):
+                raise self.error("every layer needs a `type:`", line=lline, layer=raw.get("name"))
+            name = raw.get("name")
+            if name is None:
+                n = counters.get(type_name, 0)
+                while True:
+                    n += 1
+                    name = f"{type_name}{n}"
+                    if name not in declared and name not in local:
+                        break
+                counters[type_name] = n
+            elif not isinstance(name, str) or not _NAME.match(name) or name in REFERENCE_WORDS:
+                raise self.error(f"'{name}' is not a valid layer name (letters, digits, _ and -; not 'in'/'prev')",
+                                 line=raw.line_of("name"))
+            elif name in local or (not prefix and name in self.input_names):
+                raise self.error(f"the name '{name}' is used twice", line=raw.line_of("name"), layer=name)
+            full = prefix + name
+            if "input" in raw and "inputs" in raw:
+                raise self.error("give `input:` or `inputs:`, not both", line=lline, layer=full, layer_type=type_name)
+            refs = raw.get("inputs", raw.get("input"))
+            if refs is None:
+                sources = [prev]
+            else:
+                if isinstance(refs, str):
+                    refs = [refs]
+                if not isinstance(refs, list) or not refs:
+                    raise self.error("`inputs:` must be a list of layer names", line=raw.line_of("inputs"),
+                                     layer=full, layer_type=type_name)
+                key = "inputs" if "inputs" in raw else "input"
+                sources = [self.resolve(r, local, prev, declared, raw.line_of(key), full, type_name) for r in refs]
+            repeat = self.read_count(raw, env, full, type_name)
+            is_trainable = trainable and self.read_trainable(raw, full, type_name)
+            if repeat == 1:
+                out = self.instance(type_name, raw, env, full, scope, sources, stack, is_trainable)
+            else:
+                group_scope = scope + ((full, canonical(type_name) if type_name in REGISTRY else type_name),)
+                out = None
+                for i in range(repeat):
+                    out = self.instance(type_name, raw, env, f"{full}.{i}", group_scope, sources, stack,
+                                        is_trainable)
+                    sources = [out]
+                self.aliases[full] = out
+            local[name] = out
+            prev = out
+        if not stack:
+            self.top_local = local
+        return prev
+
+    def read_count(self, raw, env, full, type_name) -> int:
+        if "repeat" not in raw:
+            return 1
+        line = raw.line_of("repeat")
+        try:
+            value = evaluate(raw["repeat"], env, "repeat")
+        except RuleError as e:
+            raise self.error(str(e), line=line, layer=full, layer_type=type_name) from None
+        if not isinstance(value, int):
+            raise self.error(f"repeat must be a whole number known when the file is read, got {num.show(value)}",
+                             line=line, layer=full, layer_type=type_name)
+        if not 1 <= value <= MAX_REPEAT:
+            raise self.error(f"repeat must be between 1 and {MAX_REPEAT:,}, got {value:,}", line=line, layer=full,
+                             layer_type=type_name)
+        return value
+
+    def read_trainable(self, raw, full, type_name) -> bool:
+        value = raw.get("trainable", True)
+        if not isinstance(value, bool):
+            raise self.error("trainable must be true or false", line=raw.line_of("trainable"), layer=full,
+                             layer_type=type_name)
+        return value
+
+    def resolve(self, ref, local, prev, declared, line, full, type_name) -> str:
+        if not isinstance(ref, str):
+            raise self.error(f"an input must be a layer name, got {ref!r}", line=line, layer=full,
+                             layer_type=type_name)
+        if ref == "prev":
+            return prev
+        if ref in local:
+            return local[ref]
+        if ref in self.input_names:
+            return ref
+        if ref in self.aliases:
+            return self.aliases[ref]
+        if ref in self.names:
+            return ref
+        if ref in declared:
+            raise self.error(f"input '{ref}' is defined later; a layer can only take earlier layers as input "
+                             f"(this keeps the graph free of cycles)", line=line, layer=full, layer_type=type_name)
+        candidates = [k for k in local if k != "in"] + sorted(self.input_names) + ["prev", "in"]
+        raise self.error(f"unknown input '{ref}'{_suggest(ref, candidates)}", line=line, layer=full,
+                         layer_type=type_name)
+
+    def substitute(self, raw, env):
+        """Block arguments can carry any value: a name standing alone is replaced by its value."""
+        if isinstance(raw, str) and raw in env and not num.is_concrete(env[raw]) and isinstance(env[raw], (bool, str)):
+            return env[raw]
+        if isinstance(raw, list):
+            return [self.substitute(x, env) for x in raw]
+        return raw
+
+    def block_arg(self, raw, env, what):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw in env:
+            return env[raw]
+        if isinstance(raw, list):
+            return [self.block_arg(x, env, what) for x in raw]
+        try:
+            return evaluate(raw, env, what)
+        except ExprError:
+            if isinstance(raw, str) and _NAME.match(raw):
+                return raw  # a word such as 'same' or 'bilinear', passed through to an attribute
+            raise
+
+    def instance(self, type_name, raw, env, full, scope, sources, stack, trainable) -> str:
+        line = raw.line
+        if type_name in self.blocks:
+            return self.block_instance(type_name, raw, env, full, scope, sources, stack, trainable)
+        layer = REGISTRY.get(type_name)
+        if layer is None:
+            candidates = list(REGISTRY) + list(self.blocks)
+            raise self.error(f"unknown layer type '{type_name}'{_suggest(type_name, candidates)}", line=line,
+                             layer=full)
+        kind = canonical(type_name)
+        lo, hi = layer.arity
+        if len(sources) < lo or (hi is not None and len(sources) > hi):
+            want = f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
+            hint = " (list them in `inputs: [a, b]`)" if lo > 1 else ""
+            raise self.error(f"takes {want} inputs, got {len(sources)}{hint}", line=line, layer=full, layer_type=kind)
+        attrs = Attrs()
+        for key in raw:
+            if key not in LAYER_KEYS and key not in layer.attributes:
+                known = list(layer.attributes) + list(LAYER_KEYS)
+                listing = ", ".join(layer.attributes) or "none"
+                hint = _suggest(key, known) or f" ({kind} takes: {listing})"
+                raise self.error(f"unknown attribute '{key}'{hint}", line=raw.line_of(key), layer=full,
+                                 layer_type=kind)
+        for key, spec in layer.attributes.items():
+            if key in raw:
+                try:
+                    attrs[key] = read_attr(key, spec, self.substitute(raw[key], env), env)
+                except RuleError as e:
+                    raise self.error(str(e), line=raw.line_of(key), layer=full, layer_type=kind) from None
+            elif spec.default is REQUIRED:
+                raise self.error(f"missing attribute '{key}'" + (f" ({spec.doc})" if spec.doc else ""), line=line,
+                                 layer=full, layer_type=kind)
+            else:
+                attrs[key] = spec.default
+        try:
+            layer.check_attrs(attrs)
+        except RuleError as e:
+            raise self.error(str(e), line=line, layer=full, layer_type=kind) from None
+        if full in self.names or full in self.input_names:
+            raise self.error(f"the name '{full}' is used twice", line=line, layer=full, layer_type=kind)
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.error(f"the architecture expands to more than {MAX_LAYERS:,} layers", line=line, layer=full,
+                             layer_type=kind)
+        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name)
+        self.nodes.append(node)
+        self.names[full] = node
+        return full
+
+    def block_instance(self, type_name, raw, env, full, scope, sources, stack, trainable) -> str:
+        line = raw.line
+        if type_name in stack:
+            raise self.error(f"block '{type_name}' uses itself", line=line, layer=full, layer_type=type_name)
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise self.error(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", line=line, layer=full,
+                             layer_type=type_name)
+        if len(sources) != 1:
+            raise self.error(f"a block takes one input, got {len(sources)}", line=line, layer=full,
+                             layer_type=type_name)
+        block = self.blocks[type_name]
+        declared_args = block.get("args") or {}
+        block_env = {k: v for k, v in self.env.items()}
+        for key in raw:
+            if key not in LAYER_KEYS and key not in declared_args:
+                listing = ", ".join(declared_args) or "none"
+                raise self.error(f"block '{type_name}' has no argument '{key}'"
+                                 f"{_suggest(key, declared_args) or f' (its args: {listing})'}",
+                                 line=raw.line_of(key), layer=full, layer_type=type_name)
+        for arg, default in declared_args.items():
+            try:
+                if arg in raw:
+                    block_env[arg] = self.block_arg(raw[arg], env, arg)
+                elif default is None:
+                    raise self.error(f"block '{type_name}' needs argument '{arg}'", line=line, layer=full,
+                                     layer_type=type_name)
+                else:
+                    block_env[arg] = self.block_arg(default, block_env, arg)
+            except RuleError as e:
+                raise self.error(str(e), line=raw.line_of(arg), layer=full, layer_type=type_name) from None
+        out = self.expand(block["layers"], block_env, full + ".", scope + ((full, type_name),), sources[0],
+                          stack + (type_name,), trainable, block.line_of("layers"))
+        self.aliases[full] = out
+        return out
+
+
+from .layers.base import Attr  # noqa: E402
+
+_SIZE = Attr("size")

@@ -1,0 +1,375 @@
+"""The registry's building blocks: attribute schemas, the Layer base class with its five rules, and receptive fields.
+
+A layer type is one class. Its rules, each a method, sit together:
+  shape(a, ins)             -> output shape (per sample, no batch axis)
+  params(a, ins, out)       -> trainable tensors by PyTorch name: {"weight": (96, 3, 11, 11), "bias": (96,)}
+  buffers(a, ins, out)      -> non-trainable tensors (BatchNorm's running statistics)
+  ops(a, ins, out)          -> operations per sample by category (see CATEGORIES)
+  receptive_field(a, ins, fields) -> the output's receptive field per spatial axis
+``a`` holds the layer's validated attributes, ``ins`` the input shapes. Rules raise RuleError for bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Mapping
+
+from .. import num
+from ..errors import RuleError
+from ..expr import evaluate
+
+Shape = tuple  # of int | sympy.Expr, without the batch axis
+
+# Operation categories. MACs = conv + linear (multiply-accumulates); everything else is counted in element operations.
+CONV = "conv"                # multiply-accumulates of convolutions (transposed too)
+LINEAR = "linear"            # multiply-accumulates of fully connected layers / matrix products
+BIAS = "bias"                # one add per output element of a biased conv/linear
+NORM = "normalization"       # elements normalised (batch/layer/group norm, LRN)
+ACTIVATION = "activation"    # elements passed through a non-linearity
+POOLING = "pooling"          # elements read by pooling windows (output elements x window size)
+ELEMENTWISE = "elementwise"  # adds/multiplies that merge tensors: output elements x (inputs - 1)
+UPSAMPLING = "upsampling"    # output elements produced by interpolation
+SOFTMAX = "softmax"          # elements normalised by softmax
+CATEGORIES = (CONV, LINEAR, BIAS, NORM, ACTIVATION, POOLING, ELEMENTWISE, UPSAMPLING, SOFTMAX)
+MAC_CATEGORIES = (CONV, LINEAR)
+
+
+# ----------------------------------------------------------------------------------------------- attributes
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute of a layer type: how to read it from YAML, and its default (REQUIRED if none)."""
+
+    kind: str  # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes
+    default: Any = REQUIRED
+    choices: tuple = ()
+    doc: str = ""
+
+
+def _int_value(raw, env, what, *, minimum=None):
+    v = num.as_int(evaluate(raw, env, what), what)
+    if minimum is not None and num.is_concrete(v) and v < minimum:
+        raise RuleError(f"{what} must be at least {minimum}, got {v}")
+    return v
+
+
+def read_attr(name: str, spec: Attr, raw, env: Mapping[str, Any]):
+    """Validate one YAML attribute value against its schema, evaluating expressions in ``env``."""
+    kind = spec.kind
+    if kind == "size":
+        return _int_value(raw, env, name, minimum=1)
+    if kind == "count":
+        return _int_value(raw, env, name, minimum=0)
+    if kind == "int":
+        return _int_value(raw, env, name)
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            raise RuleError(f"{name} must be true or false, got {raw!r}")
+        return raw
+    if kind == "number":
+        return evaluate(raw, env, name)
+    if kind == "scales":
+        values = tuple(raw) if isinstance(raw, list) else (raw,)
+        out = tuple(evaluate(x, env, name) for x in values)
+        if any(num.positive(x) is False for x in out):
+            raise RuleError(f"{name} must be positive")
+        return out if isinstance(raw, list) else out[0]
+    if kind == "choice":
+        if raw not in spec.choices:
+            hint = difflib.get_close_matches(str(raw), [str(c) for c in spec.choices], n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise RuleError(f"{name} must be one of {', '.join(map(str, spec.choices))}, got {raw!r}{extra}")
+        return raw
+    if kind in ("spatial", "spatial0"):
+        minimum = 1 if kind == "spatial" else 0
+        if isinstance(raw, list):
+            if not raw:
+                raise RuleError(f"{name} must not be an empty list")
+            return tuple(_int_value(x, env, name, minimum=minimum) for x in raw)
+        return _int_value(raw, env, name, minimum=minimum)
+    if kind == "padding":
+        if isinstance(raw, str) and raw in ("same", "valid"):
+            return raw
+        if isinstance(raw, list):
+            if not raw:
+                raise RuleError(f"{name} must not be an empty list")
+            if all(isinstance(x, list) for x in raw):
+                sides = []
+                for pair in raw:
+                    if len(pair) != 2:
+                        raise RuleError(f"{name}: per-side padding is a list of [before, after] pairs, one per axis")
+                    sides.append(tuple(_int_value(x, env, name, minimum=0) for x in pair))
+                return ("sides", tuple(sides))
+            return tuple(_int_value(x, env, name, minimum=0) for x in raw)
+        return _int_value(raw, env, name, minimum=0)
+    if kind in ("shape", "sizes"):
+        if not isinstance(raw, list) or not raw:
+            raise RuleError(f"{name} must be a non-empty list")
+        if kind == "sizes":
+            return tuple(_int_value(x, env, name, minimum=1) for x in raw)
+        values = tuple(_int_value(x, env, name, minimum=-1) for x in raw)
+        if sum(1 for v in values if v == -1) > 1:
+            raise RuleError(f"{name}: at most one -1 is allowed")
+        if any(v == 0 for v in values):
+            raise RuleError(f"{name}: sizes must be positive (or one -1)")
+        return values
+    raise AssertionError(f"unknown attribute kind {kind}")
+
+
+class Attrs(dict):
+    """A layer's validated attributes, readable as ``a.kernel``."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+# ------------------------------------------------------------------------------------------ receptive fields
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """Receptive field along one spatial axis, in input pixels (Araujo, Norris & Sim, Distill 2019).
+
+    size: how many input pixels one output pixel sees; stride: input pixels between neighbouring outputs;
+    padding: how far the first output's field starts before the input's first pixel.
+    """
+
+    size: Any
+    stride: Any
+    padding: Any
+
+    def centre(self):
+        return num.div(self.size - 1, 2) - self.padding
+
+
+@dataclass(frozen=True)
+class Field:
+    """A receptive field: one AxisField per spatial axis, or the whole input (after global pooling, flatten, linear)."""
+
+    axes: tuple = ()
+    whole: bool = False
+    aligned: bool = True  # False when a merge combined fields whose centres or strides differ
+
+
+WHOLE = Field(whole=True)
+
+
+def identity_field(fields: tuple) -> Field:
+    return fields[0]
+
+
+def merge_fields(fields: tuple) -> Field:
+    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ."""
+    if any(f.whole for f in fields):
+        return WHOLE
+    ranks = {len(f.axes) for f in fields}
+    if len(ranks) != 1:
+        return WHOLE
+    aligned = all(f.aligned for f in fields)
+    axes = []
+    for i in range(ranks.pop()):
+        column = [f.axes[i] for f in fields]
+        first = column[0]
+        for other in column[1:]:
+            if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
+                aligned = False
+        largest = max(column, key=lambda a: a.size) if all(num.is_concrete(a.size) for a in column) else None
+        if largest is None:
+            axes.append(AxisField(num.maximum(a.size for a in column), first.stride,
+                                  num.maximum(a.padding for a in column)))
+        else:
+            axes.append(largest)
+    return Field(tuple(axes), aligned=aligned)
+
+
+def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
+    """A sliding window (conv, pool): size grows by (effective kernel - 1) x incoming stride."""
+    f = fields[0]
+    if f.whole:
+        return f
+    axes = []
+    for ax, k, s, p, d in zip(f.axes, kernel, stride, pad_before, dilation):
+        k_eff = d * (k - 1) + 1
+        axes.append(AxisField(num.normalize(ax.size + (k_eff - 1) * ax.stride),
+                              num.normalize(ax.stride * s),
+                              num.normalize(ax.padding + p * ax.stride)))
+    return Field(tuple(axes), aligned=f.aligned)
+
+
+def upsampling_field(fields: tuple, factor, kernel) -> Field:
+    """Upsampling by ``factor`` per axis: the output grid is finer (stride / factor); each output pixel draws on
+    ``kernel`` neighbouring input pixels (1 for nearest, 2 for bilinear, ceil(k / s) for a transposed conv).
+    Approximate at the borders: padding is kept as it was."""
+    f = fields[0]
+    if f.whole:
+        return f
+    axes = []
+    for ax, s, k in zip(f.axes, factor, kernel):
+        axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.div(ax.stride, s), ax.padding))
+    return Field(tuple(axes), aligned=f.aligned)
+
+
+# ----------------------------------------------------------------------------------------------- the base
+
+
+class Layer:
+    """Base of every layer type. Subclasses must define all five rules (directly or through a mixin)."""
+
+    type: ClassVar[str] = ""
+    aliases: ClassVar[tuple] = ()
+    attributes: ClassVar[dict] = {}
+    arity: ClassVar[tuple] = (1, 1)  # (min, max) inputs; max None = any
+    summary: ClassVar[str] = ""
+
+    RULES: ClassVar[tuple] = ("shape", "params", "buffers", "ops", "receptive_field")
+
+    def shape(self, a: Attrs, ins: tuple) -> Shape:
+        raise NotImplementedError
+
+    def params(self, a: Attrs, ins: tuple, out: Shape) -> dict:
+        raise NotImplementedError
+
+    def buffers(self, a: Attrs, ins: tuple, out: Shape) -> dict:
+        raise NotImplementedError
+
+    def ops(self, a: Attrs, ins: tuple, out: Shape) -> dict:
+        raise NotImplementedError
+
+    def receptive_field(self, a: Attrs, ins: tuple, fields: tuple) -> Field:
+        raise NotImplementedError
+
+    def check_attrs(self, a: Attrs) -> None:
+        """Checks among attributes that need no input shape (optional)."""
+
+
+class NoParams:
+    def params(self, a, ins, out):
+        return {}
+
+    def buffers(self, a, ins, out):
+        return {}
+
+
+class NoOps:
+    def ops(self, a, ins, out):
+        return {}
+
+
+class KeepsField:
+    def receptive_field(self, a, ins, fields):
+        return identity_field(fields)
+
+
+class WholeField:
+    def receptive_field(self, a, ins, fields):
+        return WHOLE
+
+
+REGISTRY: dict[str, Layer] = {}
+_CANONICAL: dict[str, str] = {}
+
+
+def register(cls):
+    """Class decorator: add a layer type (and its aliases) to the registry; a name may be registered once."""
+    layer = cls()
+    for name in (cls.type, *cls.aliases):
+        if name in REGISTRY:
+            raise AssertionError(f"layer type {name!r} registered twice")
+        REGISTRY[name] = layer
+        _CANONICAL[name] = cls.type
+    return cls
+
+
+def canonical(name: str) -> str:
+    return _CANONICAL[name]
+
+
+# ------------------------------------------------------------------------------------------ shape helpers
+
+
+def numel(shape) -> Any:
+    return num.prod(shape)
+
+
+def per_axis(value, nd: int, name: str) -> tuple:
+    """An int or a list: one value per spatial axis."""
+    if isinstance(value, tuple):
+        if len(value) == 1:
+            return value * nd
+        if len(value) != nd:
+            raise RuleError(f"{name} has {len(value)} values but the input has {nd} spatial axes")
+        return value
+    return (value,) * nd
+
+
+def spatial_input(ins, name: str, *, minimum: int = 1) -> tuple:
+    """(channels, spatial dims) of a (C, *spatial) input."""
+    shape = ins[0]
+    if len(shape) < 1 + minimum:
+        raise RuleError(f"{name} needs a (channels, {'height, width' if minimum == 2 else 'length'}...) input, "
+                        f"got shape {fmt_shape(shape)}; add a reshape, or check the previous layer")
+    return shape[0], tuple(shape[1:])
+
+
+def fmt_shape(shape) -> str:
+    return "[" + ", ".join(num.show(s) for s in shape) + "]"
+
+
+def require_positive(size, what: str) -> None:
+    if num.positive(size) is False:
+        raise RuleError(what)
+
+
+def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") -> tuple:
+    """Padding as one (before, after) pair per axis. 'same' follows PyTorch for stride 1 (the odd pixel goes after)
+    and TensorFlow for larger strides (output = ceil(input / stride)); 'valid' is no padding."""
+    nd = len(sizes)
+    if padding == "valid":
+        return ((0, 0),) * nd
+    if padding == "same":
+        pads = []
+        for L, k, s, d in zip(sizes, kernel, stride, dilation):
+            k_eff = d * (k - 1) + 1
+            if num.is_concrete(s) and s == 1:
+                total = k_eff - 1
+            else:
+                total = num.maximum([(num.ceildiv(L, s) - 1) * s + k_eff - L, 0])
+            before = num.floordiv(total, 2)
+            pads.append((before, num.normalize(total - before)))
+        return tuple(pads)
+    if isinstance(padding, tuple) and len(padding) == 2 and padding[0] == "sides":
+        sides = padding[1]
+        if len(sides) != nd:
+            raise RuleError(f"{name} gives {len(sides)} [before, after] pairs but the input has {nd} spatial axes")
+        return sides
+    return tuple((p, p) for p in per_axis(padding, nd, name))
+
+
+def window_output(size, kernel, stride, pads, dilation, *, ceil_mode=False, what="kernel"):
+    """Output length of a sliding window (PyTorch's Conv/MaxPool/AvgPool formula, ceil_mode included)."""
+    before, after = pads
+    padded = size + before + after
+    k_eff = dilation * (kernel - 1) + 1
+    if num.positive(padded - k_eff + 1) is False:
+        dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
+        raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
+                        f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
+    span = padded - k_eff
+    if ceil_mode:
+        out = num.ceildiv(span, stride) + 1
+        # PyTorch: the last window must start inside the input or its left padding.
+        if num.is_concrete(out):
+            if (out - 1) * stride >= size + before:
+                out -= 1
+        else:
+            s = num.sympy()
+            out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
+        return num.normalize(out)
+    return num.normalize(num.floordiv(span, stride) + 1)

@@ -1,0 +1,176 @@
+"""Layers that move data without learning: flatten, reshape, dropout, identity, upsample, zeropad and crop."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import num
+from ..errors import RuleError
+from .base import (UPSAMPLING, AxisField, Attr, Field, KeepsField, Layer, NoOps, NoParams, WholeField, fmt_shape,
+                   numel, per_axis, register, resolve_padding, spatial_input, upsampling_field)
+
+
+@register
+class Flatten(NoParams, NoOps, WholeField, Layer):
+    type = "flatten"
+    summary = "(C, H, W) -> (C*H*W,)"
+    attributes = {}
+
+    def shape(self, a, ins):
+        return (numel(ins[0]),)
+
+
+@register
+class Reshape(NoParams, NoOps, WholeField, Layer):
+    type = "reshape"
+    aliases = ("view",)
+    summary = "a new shape (without the batch axis) with the same number of elements; one size may be -1"
+    attributes = {"shape": Attr("shape", doc="target shape without the batch axis, e.g. [7, 7, 30]")}
+
+    def shape(self, a, ins):
+        total = numel(ins[0])
+        known = num.prod(s for s in a.shape if not (num.is_concrete(s) and s == -1))
+        if any(num.is_concrete(s) and s == -1 for s in a.shape):
+            if num.divisible(total, known) is False:
+                raise RuleError(f"cannot reshape {fmt_shape(ins[0])} ({num.show(total)} elements) "
+                                f"to {fmt_shape(a.shape)}")
+            missing = num.div(total, known)
+            return tuple(missing if (num.is_concrete(s) and s == -1) else s for s in a.shape)
+        if num.equal(known, total) is False:
+            raise RuleError(f"cannot reshape {fmt_shape(ins[0])} ({num.show(total)} elements) to "
+                            f"{fmt_shape(a.shape)} ({num.show(known)} elements)")
+        return a.shape
+
+
+class _PassThrough(NoParams, NoOps, KeepsField, Layer):
+    def shape(self, a, ins):
+        return ins[0]
+
+
+@register
+class Dropout(_PassThrough):
+    type = "dropout"
+    aliases = ("dropout2d",)
+    summary = "zeroes elements with probability p while training; no parameters, no change at inference"
+    attributes = {"p": Attr("number", Fraction(1, 2))}
+
+    def check_attrs(self, a):
+        if num.is_concrete(a.p) and not 0 <= a.p < 1:
+            raise RuleError(f"p must be in [0, 1), got {num.show(a.p)}")
+
+
+@register
+class Identity(_PassThrough):
+    type = "identity"
+    summary = "passes its input through unchanged"
+    attributes = {}
+
+
+@register
+class Upsample(NoParams, Layer):
+    type = "upsample"
+    summary = "nearest or bilinear interpolation by `scale` (output = floor(input * scale)) or to `size`"
+    attributes = {
+        "scale": Attr("scales", None, doc="scale factor: a number, or a list with one per spatial axis"),
+        "size": Attr("sizes", None, doc="output size per spatial axis"),
+        "mode": Attr("choice", "nearest", choices=("nearest", "bilinear")),
+        "align_corners": Attr("bool", False),
+    }
+
+    def check_attrs(self, a):
+        if (a.scale is None) == (a.size is None):
+            raise RuleError("give exactly one of scale or size")
+
+    def factors(self, a, ins):
+        c, sizes = spatial_input(ins, self.type)
+        if a.size is not None:
+            out = per_axis(a.size, len(sizes), "size")
+            return sizes, out, tuple(num.div(o, L) for o, L in zip(out, sizes))
+        scale = per_axis(a.scale, len(sizes), "scale")
+        out = tuple(num.floordiv(L * s, 1) for L, s in zip(sizes, scale))
+        return sizes, out, scale
+
+    def shape(self, a, ins):
+        sizes, out, _ = self.factors(a, ins)
+        return (ins[0][0], *out)
+
+    def ops(self, a, ins, out):
+        return {UPSAMPLING: numel(out)}
+
+    def receptive_field(self, a, ins, fields):
+        sizes, out, factor = self.factors(a, ins)
+        reach = 2 if a.mode == "bilinear" else 1
+        return upsampling_field(fields, factor, (reach,) * len(sizes))
+
+
+def _shift_field(field: Field, before) -> Field:
+    """Adding (or, negative, removing) `before` pixels at the start of each axis moves the field's start."""
+    if field.whole:
+        return field
+    return Field(tuple(AxisField(ax.size, ax.stride, num.normalize(ax.padding + b * ax.stride))
+                       for ax, b in zip(field.axes, before)), aligned=field.aligned)
+
+
+@register
+class ZeroPad(NoParams, NoOps, Layer):
+    type = "zeropad"
+    aliases = ("pad",)
+    summary = "zero padding: int, pair, or per-side [[before, after], ...] per spatial axis"
+    attributes = {"padding": Attr("padding", doc="int, one per axis, or [[before, after], ...] per axis")}
+
+    def pads(self, a, ins):
+        c, sizes = spatial_input(ins, self.type)
+        if a.padding in ("same", "valid"):
+            raise RuleError("zeropad needs explicit sizes, not 'same'/'valid'")
+        return sizes, resolve_padding(a.padding, (1,) * len(sizes), (1,) * len(sizes), (1,) * len(sizes), sizes)
+
+    def shape(self, a, ins):
+        sizes, pads = self.pads(a, ins)
+        return (ins[0][0], *(num.normalize(L + b + e) for L, (b, e) in zip(sizes, pads)))
+
+    def receptive_field(self, a, ins, fields):
+        sizes, pads = self.pads(a, ins)
+        return _shift_field(fields[0], [b for b, _ in pads])
+
+
+@register
+class Crop(NoParams, NoOps, Layer):
+    type = "crop"
+    aliases = ("center_crop",)
+    arity = (1, 2)
+    summary = ("centre crop to `size`, or to the spatial size of a second input (U-Net's copy-and-crop, "
+               "FCN's final crop); `offset` starts the crop at a fixed position instead")
+    attributes = {
+        "size": Attr("sizes", None, doc="target spatial size (or give a second input to match)"),
+        "offset": Attr("sizes", None, doc="start of the crop per axis (default: centred)"),
+    }
+
+    def window(self, a, ins):
+        c, sizes = spatial_input(ins, self.type)
+        if len(ins) == 2:
+            if a.size is not None:
+                raise RuleError("give either size or a second input to match, not both")
+            _, target = spatial_input(ins[1:], self.type)
+            if len(target) != len(sizes):
+                raise RuleError(f"cannot crop {fmt_shape(ins[0])} to the spatial size of {fmt_shape(ins[1])}")
+        elif a.size is not None:
+            target = per_axis(a.size, len(sizes), "size")
+        else:
+            raise RuleError("needs a size, or a second input whose spatial size it crops to")
+        offsets = []
+        for i, (L, t) in enumerate(zip(sizes, target)):
+            if num.nonnegative(L - t) is False:
+                raise RuleError(f"cannot crop {num.show(L)} pixels to {num.show(t)}: the target is larger")
+            off = per_axis(a.offset, len(sizes), "offset")[i] if a.offset is not None else num.floordiv(L - t, 2)
+            if num.nonnegative(L - t - off) is False:
+                raise RuleError(f"offset {num.show(off)} + size {num.show(t)} runs past the input's {num.show(L)}")
+            offsets.append(off)
+        return tuple(target), offsets
+
+    def shape(self, a, ins):
+        target, _ = self.window(a, ins)
+        return (ins[0][0], *target)
+
+    def receptive_field(self, a, ins, fields):
+        _, offsets = self.window(a, ins)
+        return _shift_field(fields[0], [-o for o in offsets])

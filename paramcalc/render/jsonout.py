@@ -1,0 +1,84 @@
+"""The JSON contract of `paramcalc show --format json` (schema 1, documented in README): exact integers as JSON
+numbers, symbolic values as Python-syntax strings ("18*c**2")."""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__, num
+from ..engine import Analysis, ReceptiveField
+
+SCHEMA = 1
+
+
+def _shape(shape):
+    return [num.to_json(s) for s in shape]
+
+
+def _field(rf: ReceptiveField | None):
+    if rf is None:
+        return None
+    return {
+        "size": _shape(rf.size),
+        "stride": None if rf.stride is None else _shape(rf.stride),
+        "padding": None if rf.padding is None else _shape(rf.padding),
+        "whole_input": rf.whole,
+        "aligned": rf.aligned,
+    }
+
+
+def to_dict(a: Analysis) -> dict:
+    t = a.totals
+    return {
+        "schema": SCHEMA,
+        "paramcalc_version": __version__,
+        "name": a.name,
+        "file": a.file,
+        "symbols": {k: num.to_json(v) for k, v in a.symbols},
+        "batch": a.batch,
+        "dtype": a.dtype,
+        "inputs": [{"name": n, "shape": _shape(s)} for n, s in a.inputs],
+        "outputs": [{"name": n, "shape": _shape(s)} for n, s in a.outputs],
+        "totals": {
+            "params": num.to_json(t.params),
+            "trainable_params": num.to_json(t.trainable_params),
+            "non_trainable_params": num.to_json(num.normalize(t.params - t.trainable_params)),
+            "buffers": num.to_json(t.buffers),
+            "macs": num.to_json(t.macs),
+            "flops": num.to_json(t.flops),
+            "ops": {k: num.to_json(v) for k, v in t.ops.items()},
+            "weight_bytes": num.to_json(t.weight_bytes),
+            "activation_bytes": num.to_json(t.activation_bytes),
+            "peak_activation_bytes": num.to_json(t.peak_activation_bytes),
+            "receptive_field": _field(t.receptive_field),
+            "layers_with_params": t.layers_with_params,
+            "spatial_receptive_field": _field(t.spatial_receptive_field),
+            "spatial_receptive_field_layer": t.spatial_receptive_field_layer,
+        },
+        "layers": [
+            {
+                "name": l.name,
+                "type": l.type,
+                "inputs": list(l.inputs),
+                "output_shape": _shape(l.output_shape),
+                "params": num.to_json(l.params),
+                "trainable_params": num.to_json(l.trainable_params),
+                "buffers": num.to_json(l.buffers),
+                "param_shapes": {k: _shape(v) for k, v in l.param_shapes.items()},
+                "buffer_shapes": {k: _shape(v) for k, v in l.buffer_shapes.items()},
+                "macs": num.to_json(l.macs),
+                "flops": num.to_json(l.flops),
+                "ops": {k: num.to_json(v) for k, v in l.ops.items()},
+                "activation_elements": num.to_json(l.activation_elements),
+                "receptive_field": _field(l.receptive_field),
+                "scope": [name for name, _ in l.scope],
+                "line": l.line,
+            }
+            for l in a.layers
+        ],
+        "warnings": list(a.warnings),
+    }
+
+
+def render(a: Analysis, **_) -> str:
+    return json.dumps(to_dict(a), indent=2)

@@ -1,0 +1,49 @@
+"""Markdown: a per-layer pipe table and totals, fit to paste into a pull request or a README."""
+
+from __future__ import annotations
+
+from .. import num
+from ..engine import Analysis, collapse
+from . import field_text, shape_text, share, symbols_text
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def render(a: Analysis, depth: int | None = None) -> str:
+    t = a.totals
+    title = f"### {a.name}" + (f" ({symbols_text(a.symbols)})" if a.symbols else "")
+    lines = [title, "", "| Layer | Type | Output shape | Params | % | MACs | Receptive field |",
+             "|---|---|---|---:|---:|---:|---|"]
+    for r in collapse(a, depth):
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            r["name"], r["type"], shape_text(r["output_shape"]), num.show(r["params"]),
+            share(r["params"], t.params), num.show(r["macs"]), field_text(r["receptive_field"]))) + " |")
+    lines += ["", *totals_lines(a, bullet="- ")]
+    return "\n".join(lines) + "\n"
+
+
+def totals_lines(a: Analysis, bullet: str = "") -> list[str]:
+    """Totals as exact 'label: value (human)' lines, shared by markdown and plain text."""
+    t = a.totals
+
+    def both(x, bytes_=False):
+        h = num.human(x, bytes_=bytes_)
+        return num.exact(x) if h in (num.show(x), num.exact(x)) else f"{h} ({num.exact(x)}{' bytes' if bytes_ else ''})"
+
+    non_trainable = num.normalize(t.params - t.trainable_params)
+    return [
+        f"{bullet}Params: {both(t.params)}; trainable {num.exact(t.trainable_params)}, "
+        f"non-trainable {num.exact(non_trainable)}; buffers {num.exact(t.buffers)}",
+        f"{bullet}MACs: {both(t.macs)} at batch {a.batch}",
+        f"{bullet}FLOPs: {both(t.flops)} = 2 x MACs",
+        f"{bullet}Weight memory ({a.dtype}): {both(t.weight_bytes, True)}",
+        f"{bullet}Activation memory ({a.dtype}): {both(t.activation_bytes, True)} in all; "
+        f"peak at inference {both(t.peak_activation_bytes, True)}",
+        f"{bullet}Receptive field at the output: {field_text(t.receptive_field) or 'n/a'}"
+        + (f" ({'x'.join(num.show(s) for s in t.receptive_field.size)} pixels)" if t.receptive_field
+           and t.receptive_field.whole else "")
+        + (f"; before that, {field_text(t.spatial_receptive_field)} at {t.spatial_receptive_field_layer}"
+           if t.receptive_field and t.receptive_field.whole and t.spatial_receptive_field else ""),
+    ]

@@ -1,0 +1,34 @@
+"""Shared helpers: build graphs from inline YAML and run the CLI."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from paramcalc.engine import analyze
+from paramcalc.graph import build_graph
+from paramcalc.spec import load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCH = ROOT / "architectures"
+
+
+def analyse_text(text: str, *, batch: int = 1, overrides=None, symbolic=False, file="test.yaml"):
+    """Analyse inline YAML (dedented)."""
+    graph = build_graph(load_text(textwrap.dedent(text), file), file, overrides=overrides, symbolic=symbolic)
+    return analyze(graph, batch=batch)
+
+
+@pytest.fixture
+def run_cli():
+    """Invoke the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from paramcalc.cli import main
+
+    def _run(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    return _run
