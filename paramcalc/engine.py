@@ -7,7 +7,8 @@ Conventions (written once, here and in README):
 - FLOPs: 2 x MACs, the convention of ``torch.utils.flop_counter``. Bias adds, normalisation, activations, pooling
   and element-wise merges are not in FLOPs; they are counted separately, per category, in ``ops``.
 - Activation memory: the elements of every layer's output, x batch x dtype size (what a training step keeps);
-  peak activation memory: the most bytes alive at once during inference when each tensor is freed after its last use.
+  peak activation memory: the most bytes alive at once during inference when each tensor is freed after its last use
+  (None for symbolic sizes: which tensors peak together depends on their values).
 - Weight memory: (params + buffers) x dtype size.
 """
 
@@ -94,6 +95,10 @@ class Analysis:
         raise KeyError(name)
 
 
+def _times(x, factor):
+    return None if x is None else num.normalize(x * factor)
+
+
 def _input_field(shape) -> Field:
     return Field(tuple(AxisField(1, 1, 0) for _ in shape[1:]))
 
@@ -143,7 +148,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         params=total_params, trainable_params=trainable, buffers=buffers, macs=macs, flops=num.normalize(2 * macs),
         ops=ops, weight_bytes=num.normalize((total_params + buffers) * nbytes),
         activation_bytes=num.normalize(activation_elements * nbytes),
-        peak_activation_bytes=num.normalize(_peak_elements(graph, shapes, batch) * nbytes),
+        peak_activation_bytes=_times(_peak_elements(graph, shapes, batch), nbytes),
         receptive_field=_public_field(fields[out_name], extent) if fields[out_name].axes or fields[out_name].whole
         else None,
         layers_with_params=sum(1 for r in results if r.param_shapes),
@@ -200,27 +205,28 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings) ->
 
 
 def _peak_elements(graph: Graph, shapes, batch):
-    """Most elements alive at once in an inference pass that frees each tensor after its last use."""
+    """Most elements alive at once in an inference pass that frees each tensor after its last use.
+
+    None when sizes are symbolic: which tensors peak together depends on the values (give them with --set).
+    """
+    if graph.symbolic and not all(num.is_concrete(x) for s in shapes.values() for x in s):
+        return None
     last_use: dict[str, int] = {}
     for i, node in enumerate(graph.nodes):
         for src in node.inputs:
             last_use[src] = i
     keep = set(graph.outputs)
     live = {name: num.prod(shape) for name, shape in graph.inputs}
-    current = num.total(live.values())
-    peak = current
-    concrete = num.is_concrete(current)
+    current = peak = sum(live.values())
     for i, node in enumerate(graph.nodes):
-        size = num.prod(shapes[node.name])
-        live[node.name] = size
-        current = current + size
-        concrete = concrete and num.is_concrete(size)
-        peak = max(peak, current) if concrete else num.maximum([peak, current])
+        live[node.name] = num.prod(shapes[node.name])
+        current += live[node.name]
+        peak = max(peak, current)
         for src in set(node.inputs):
             if last_use.get(src) == i and src not in keep:
-                current = current - live.pop(src)
+                current -= live.pop(src)
         if node.name not in last_use and node.name not in keep:
-            current = current - live.pop(node.name)
+            current -= live.pop(node.name)
     return num.normalize(peak * batch)
 
 

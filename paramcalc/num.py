@@ -53,14 +53,26 @@ def floordiv(a, b):
     if is_concrete(a) and is_concrete(b):
         return normalize(Fraction(a) // Fraction(b))
     s = sympy()
-    return normalize(s.floor(s.sympify(a) / b))
+    return normalize(s.floor(_unnest_floor(s.sympify(a), b) / b))
+
+
+def _unnest_floor(a, b):
+    """floor((floor(x) + k) / n) == floor((x + k) / n) for whole k and whole n > 0: strided layers stacked on a
+    symbolic size then read floor((H - 1)/4) instead of floor(floor((H - 1)/2)/2)."""
+    s = sympy()
+    if not (isinstance(b, int) and b > 0):
+        return a
+    floors = [t for t in s.Add.make_args(a) if isinstance(t, s.floor)]
+    rest = a - floors[0] if len(floors) == 1 else None
+    if rest is not None and rest.is_Integer:
+        return floors[0].args[0] + rest
+    return a
 
 
 def ceildiv(a, b):
     if is_concrete(a) and is_concrete(b):
         return normalize(-(Fraction(-a) // Fraction(b)))
-    s = sympy()
-    return normalize(s.ceiling(s.sympify(a) / b))
+    return normalize(-floordiv(-sympy().sympify(a), b))
 
 
 def div(a, b):

@@ -40,7 +40,7 @@ def totals_lines(a: Analysis, bullet: str = "") -> list[str]:
         f"{bullet}FLOPs: {both(t.flops)} = 2 x MACs",
         f"{bullet}Weight memory ({a.dtype}): {both(t.weight_bytes, True)}",
         f"{bullet}Activation memory ({a.dtype}): {both(t.activation_bytes, True)} in all; "
-        f"peak at inference {both(t.peak_activation_bytes, True)}",
+        f"peak at inference {both(t.peak_activation_bytes, True) if t.peak_activation_bytes is not None else 'depends on the sizes (give them with --set)'}",
         f"{bullet}Receptive field at the output: {field_text(t.receptive_field) or 'n/a'}"
         + (f" ({'x'.join(num.show(s) for s in t.receptive_field.size)} pixels)" if t.receptive_field
            and t.receptive_field.whole else "")
