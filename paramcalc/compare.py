@@ -125,6 +125,9 @@ def load_designs(targets: Sequence[str], settings: Mapping[str, str] | None = No
     settings = dict(settings or {})
     values = {k: parse_value(v, k) if isinstance(v, str) else v for k, v in settings.items()}
     shape = parse_input(block_input)
+    if shape is not None and not any(split_target(t)[1] for t in targets):
+        raise UsageError("--input gives the input of FILE#BLOCK targets; none of the designs is one "
+                         "(a whole file keeps its own input)")
     loaded = []
     for target in targets:
         where, block = split_target(target)

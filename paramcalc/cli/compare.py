@@ -30,7 +30,8 @@ def compare(targets, fmt, by, depth, block_input, sets, symbolic, batch, dtype):
     Examples:
       paramcalc compare vgg_one_5x5 vgg_two_3x3 --set c=128
       paramcalc compare resnet50 resnet101 --by stage --format markdown
-      paramcalc compare resnet50.yaml#bottleneck resnet_basic.yaml#basic --set width=64 --set c=64 --input 256,56,56
+      paramcalc compare resnet_bottleneck#bottleneck resnet_basic#basic --set c=64 --format markdown
+      paramcalc compare resnet50#bottleneck resnet_bottleneck#bottleneck --set width=64 --set c=64 --input 256,56,56
     """
     from ..compare import compare as run_compare
     from ..compare import load_designs
