@@ -51,9 +51,9 @@ class Quantity:
 
     key: str
     label: str
-    kind: str                    # count | bytes | field | shape
+    kind: str                    # count | bytes | field | shape | text
     cells: tuple
-    ratios: tuple | None         # None for quantities without a ratio (shapes)
+    ratios: tuple | None         # None for quantities without a ratio (shapes, names)
 
 
 @dataclass(frozen=True)
@@ -184,9 +184,11 @@ def _naming(error: ParamcalcError, target: str) -> ParamcalcError:
 def _unique_labels(designs: list[Design]) -> list[Design]:
     labels = [d.label for d in designs]
     out = []
-    for d in designs:
+    for i, d in enumerate(designs):
         if labels.count(d.label) > 1:
-            d = replace(d, label=f"{d.label} ({d.target})")
+            where = d.target if labels.count(d.label) == len({x.target for x in designs if x.label == d.label}) \
+                else str(i + 1)
+            d = replace(d, label=f"{d.label} ({where})")
         out.append(d)
     return out
 
@@ -207,6 +209,7 @@ QUANTITIES = (
     ("receptive_field", "Receptive field at the output", "field", lambda t: t.receptive_field),
     ("spatial_receptive_field", "Receptive field at the last spatial layer", "field",
      lambda t: t.spatial_receptive_field),
+    ("spatial_receptive_field_layer", "Last spatial layer", "text", lambda t: t.spatial_receptive_field_layer),
 )
 
 
@@ -227,6 +230,8 @@ def compare(designs: Sequence[Design], *, depth: int | None = None, stages: bool
         cells = tuple(Cell(read(d.exact.totals), read(d.valued.totals)) for d in designs)
         if kind == "field":
             ratios = tuple(_field_ratio(c, cells[0]) for c in cells)
+        elif kind == "text":
+            ratios = None
         else:
             ratios = tuple(_cell_ratio(c, cells[0]) for c in cells)
         rows.append(Quantity(key, label, kind, cells, ratios))

@@ -325,3 +325,14 @@ def test_comparing_concrete_models_does_not_import_sympy():
             "import sys; print('sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_symbol_used_as_a_repeat_count_is_shown_by_its_value(run_cli, tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: deep\nsymbols: {n: 2}\ninput: [8, 16, 16]\nlayers:\n"
+                    "  - {type: conv, out: 8, kernel: 3, padding: 1, bias: false, repeat: n}\n")
+    d = _json(run_cli, deep, "vgg_two_3x3", "--set", "n=3", "--set", "c=8")
+    # a repeat count cannot stay symbolic, so both columns hold the value: 3 convs of 3*3*8*8 weights
+    assert d["totals"]["params"]["values"][0] == {"expr": 3 * 3 * 3 * 8 * 8, "value": 3 * 3 * 3 * 8 * 8}
+    # two 3x3 (18c^2) against three convs of 576: c^2/96 in symbols, 18*64/1728 = 2/3 at c = 8
+    assert d["totals"]["params"]["ratios"][1] == {"expr": "c**2/96", "value": "2/3"}

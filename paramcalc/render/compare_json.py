@@ -22,6 +22,8 @@ def _value(x, kind: str):
         return [_shape(s) for s in x]
     if kind == "shape1":
         return _shape(x)
+    if kind == "text":
+        return x
     if isinstance(x, tuple):  # a ratio per spatial axis
         return [num.to_json(v) for v in x]
     return num.to_json(x)
@@ -52,7 +54,7 @@ def to_dict(c: Comparison) -> dict:
         })
     totals = {}
     for q in c.totals:
-        kind = q.kind if q.kind in ("field", "shape") else "count"
+        kind = q.kind if q.kind in ("field", "shape", "text") else "count"
         totals[q.key] = {
             "label": q.label,
             "values": [_cell(cell, kind) for cell in q.cells],

@@ -55,7 +55,13 @@ def _shapes(shapes) -> str:
     return ", ".join(shape_text(s) for s in shapes)
 
 
+def _text(x) -> str:
+    return "n/a" if x is None else str(x)
+
+
 def _has_symbols(value, kind: str) -> bool:
+    if kind == "text":
+        return False
     if kind == "field":
         return value is not None and any(_symbolic(s) for s in value.size)
     if kind == "shape":
@@ -67,7 +73,7 @@ def cell_text(cell: Cell | None, kind: str, wrap: Callable[[str], str] = plain) 
     """'18*c**2 = 294,912' (expression, then its value under --set), or the value alone when they agree."""
     if cell is None:
         return MISSING
-    form = {"count": _count, "bytes": _bytes, "field": _field, "shape": _shapes}[kind]
+    form = {"count": _count, "bytes": _bytes, "field": _field, "shape": _shapes, "text": _text}[kind]
     expr, value = form(cell.expr), form(cell.value)
 
     def shown(text, x):
