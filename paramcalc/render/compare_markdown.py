@@ -87,7 +87,7 @@ def cell_text(cell: Cell | None, kind: str, wrap: Callable[[str], str] = plain) 
 
 
 def _number(x) -> str:
-    """A concrete ratio: '2', '18/25 (0.72x)', or '1.743x' when the exact fraction is too long to read."""
+    """A concrete ratio: '2x', '18/25 (0.72x)', or '1.743x' when the exact fraction is too long to read."""
     x = num.normalize(x)
     if isinstance(x, int):
         return f"{x}x"
