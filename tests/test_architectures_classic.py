@@ -124,3 +124,69 @@ def test_resnext_and_wide_resnet_widen_only_the_inner_convs():
     assert w.param_shapes["weight"] == (128, 128, 3, 3)
     for name in ("resnext50_32x4d", "wide_resnet50_2"):
         assert analysis(name).layer("layer1.first.conv3").output_shape == (1, 256, 56, 56)
+
+
+# ---------------------------------------------------------------------------------------------------- VGG
+
+# torchvision/models/vgg.py, VGG<n>[_BN]_Weights.IMAGENET1K_V1.meta: "num_params" and "_ops" (GFLOPS).
+TORCHVISION_VGGS = [
+    ("vgg11", 132_863_336, 7.609),
+    ("vgg13", 133_047_848, 11.308),
+    ("vgg16", 138_357_544, 15.47),
+    ("vgg19", 143_667_240, 19.632),
+    ("vgg11_bn", 132_868_840, 7.609),
+    ("vgg13_bn", 133_053_736, 11.308),
+    ("vgg16_bn", 138_365_992, 15.47),
+    ("vgg19_bn", 143_678_248, 19.632),
+]
+
+
+@pytest.mark.parametrize("name, num_params, gflops", TORCHVISION_VGGS)
+def test_torchvision_vggs_match_published_num_params_exactly_and_gflops_within_half_a_percent(name, num_params,
+                                                                                              gflops):
+    a = analysis(name)
+    assert a.totals.params == num_params
+    assert within(a.totals.macs, gflops * 1e9, 0.005)
+
+
+# Simonyan & Zisserman, ICLR 2015, Table 2 "Number of parameters (in millions)": A 133, B 133, C 134, D 138, E 144.
+@pytest.mark.parametrize("name, millions", [("vgg11", 133), ("vgg13", 133), ("vgg16_c", 134), ("vgg16", 138),
+                                            ("vgg19", 144)])
+def test_vgg_configurations_match_the_papers_table_2_to_the_million(name, millions):
+    assert round(analysis(name).totals.params / 1e6) == millions
+
+
+def test_vgg16_params_derived_by_hand():
+    # Configuration D: 3x3 convs (weights in*out*9 plus out biases) 3-64-64 | 128 128 | 256 x3 | 512 x3 | 512 x3,
+    # then 7*7*512 = 25088 -> 4096 -> 4096 -> 1000.
+    chain = [3, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    convs = sum(cin * cout * 9 + cout for cin, cout in zip(chain, chain[1:]))
+    fcs = 25088 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
+    assert convs == 14_714_688
+    assert analysis("vgg16").totals.params == convs + fcs
+
+
+@pytest.mark.parametrize("depth, conv_channels", [(11, 64 + 128 + 2 * 256 + 4 * 512), (13, 2 * (64 + 128 + 256) + 4 * 512),
+                                                  (16, 2 * 64 + 2 * 128 + 3 * 256 + 6 * 512),
+                                                  (19, 2 * 64 + 2 * 128 + 4 * 256 + 8 * 512)])
+def test_batchnorm_variants_add_two_params_and_two_buffers_per_conv_channel(depth, conv_channels):
+    # One BatchNorm after every conv: weight and bias (trainable), running_mean and running_var (buffers).
+    plain, bn = analysis(f"vgg{depth}"), analysis(f"vgg{depth}_bn")
+    assert bn.totals.params - plain.totals.params == 2 * conv_channels
+    assert bn.totals.buffers - plain.totals.buffers == 2 * conv_channels
+    assert bn.totals.macs == plain.totals.macs
+
+
+def test_vgg16_configuration_c_swaps_three_3x3_for_1x1_per_late_stage():
+    # C differs from D in the last conv of stages 3, 4, 5: a 1x1 (in*out weights) instead of a 3x3 (9*in*out).
+    saved = 8 * (256 * 256 + 512 * 512 + 512 * 512)
+    assert analysis("vgg16").totals.params - analysis("vgg16_c").totals.params == saved == 4_718_592
+
+
+def test_vgg16_receptive_field_at_the_last_conv_stage():
+    # Hand derivation: 13 3x3 convs and 5 2x2/2 pools. Each 3x3 adds 2 * (current jump): stage jumps 1, 2, 4, 8, 16
+    # with 2, 2, 3, 3, 3 convs: 1 + 2*(2*1 + 2*2 + 3*4 + 3*8 + 3*16) = 181 after stage 5's convs; each pool adds
+    # (2 - 1) * jump: 1 + 2 + 4 + 8 + 16 = 31 -> 212 at the last pool, with jump 32.
+    rf = analysis("vgg16").layer("stage5.pool").receptive_field
+    assert rf.size == (212, 212)
+    assert rf.stride == (32, 32)
