@@ -190,3 +190,70 @@ def test_vgg16_receptive_field_at_the_last_conv_stage():
     rf = analysis("vgg16").layer("stage5.pool").receptive_field
     assert rf.size == (212, 212)
     assert rf.stride == (32, 32)
+
+
+# ---------------------------------------------------------------------------------------------------- LeNet, tutorial
+
+def test_lenet5_simplified_params_derived_by_hand():
+    # C1: 6 kernels 5x5x1 + 6 biases = 156 (the paper's figure too). C3 fully connected: 16 * (6*25) + 16 = 2,416.
+    # C5: 120 * (16*25) + 120 = 48,120. F6: 84 * 120 + 84 = 10,164. Output: 10 * 84 + 10 = 850.
+    a = analysis("lenet5")
+    assert a.layer("C1").params == 6 * 25 + 6 == 156
+    assert a.layer("C3").params == 16 * 6 * 25 + 16 == 2_416
+    assert a.layer("C5").params == 120 * 16 * 25 + 120 == 48_120
+    assert a.layer("F6").params == 84 * 120 + 84 == 10_164
+    assert a.totals.params == 156 + 2_416 + 48_120 + 10_164 + 850 == 61_706
+    # The paper's maps: C1 28x28, S2 14x14, C3 10x10, S4 5x5, C5 1x1 (LeCun et al. 1998, Section II.B).
+    assert a.layer("C1").output_shape == (1, 6, 28, 28)
+    assert a.layer("S2").output_shape == (1, 6, 14, 14)
+    assert a.layer("C3").output_shape == (1, 16, 10, 10)
+    assert a.layer("S4").output_shape == (1, 16, 5, 5)
+    assert a.layer("C5").output_shape == (1, 120, 1, 1)
+
+
+def test_lenet5_simplification_accounts_for_the_papers_60000_parameters():
+    # LeCun et al. 1998, Section II.B: C1 156, S2 12, C3 1,516, S4 32, C5 48,120, F6 10,164 trainable parameters
+    # (sum 60,000; the output RBF units' parameters are fixed, not trained). C3's Table I connects maps 0-5 to 3
+    # S2 maps, 6-11 to 4 contiguous, 12-14 to 4 non-contiguous, 15 to all 6: 6*76 + 6*101 + 3*101 + 151 = 1,516.
+    # S2/S4 have a trainable coefficient and bias per map: 2*6 and 2*16. Our file drops those 44, gives C3 all 6
+    # inputs (2,416: 900 more) and adds a trained linear output (850).
+    paper_c3 = 6 * (3 * 25 + 1) + 6 * (4 * 25 + 1) + 3 * (4 * 25 + 1) + (6 * 25 + 1)
+    assert paper_c3 == 1_516
+    paper = 156 + 2 * 6 + paper_c3 + 2 * 16 + 48_120 + 10_164
+    assert paper == 60_000
+    assert analysis("lenet5").totals.params == paper + (2_416 - paper_c3) - (12 + 32) + 850
+
+
+def test_lenet5_c5_sees_the_whole_32x32_input():
+    # 5x5 conv, 2x2/2 pool, 5x5 conv, 2x2/2 pool, 5x5 conv: 1 + 4*1 + 1*1 + 4*2 + 1*2 + 4*4 = 32.
+    assert analysis("lenet5").layer("C5").receptive_field.size == (32, 32)
+
+
+def test_pytorch_cifar10_tutorial_cnn_has_62006_params():
+    # pytorch.org tutorials, "Training a Classifier", class Net: Conv2d(3, 6, 5), MaxPool2d(2, 2), Conv2d(6, 16, 5),
+    # Linear(16*5*5, 120), Linear(120, 84), Linear(84, 10). Each conv/linear: weights + biases.
+    by_hand = (3 * 6 * 25 + 6) + (6 * 16 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
+    assert by_hand == 62_006
+    a = analysis("cifar10_tutorial")
+    assert a.totals.params == by_hand
+    assert a.layer("pool2").output_shape == (1, 16, 5, 5)
+    # MACs by hand: conv1 28*28 outputs x 6 x 75, conv2 10*10 x 16 x 150, then the dense weights.
+    assert a.totals.macs == 28 * 28 * 6 * 75 + 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10
+
+
+# ---------------------------------------------------------------------------------------------------- AlexNet
+
+def test_the_lectures_177m_first_dense_layer_needs_the_last_max_pool_dropped():
+    # The course notes teach 177M weights for AlexNet's first dense layer. The 2012 network's last max-pool
+    # (3x3, stride 2) turns conv5's 13x13x256 into 6x6x256, so fc6 has 6*6*256*4096 = 37,748,736 weights
+    # (Krizhevsky et al. 2012, Figure 2). The 177M figure is 13*13*256*4096: fc6 applied to conv5's map directly.
+    faithful = analysis("alexnet2012")
+    variant = analysis("alexnet2012_no_last_pool")
+    assert faithful.layer("fc6").param_shapes["weight"] == (4096, 6 * 6 * 256)
+    assert variant.layer("fc6").param_shapes["weight"] == (4096, 13 * 13 * 256)
+    assert 13 * 13 * 256 * 4096 == 177_209_344
+    # The other dense layers are the lecture's 16M and 4M in both.
+    assert variant.layer("fc7").param_shapes["weight"] == (4096, 4096)              # 16,777,216
+    assert variant.layer("fc8").param_shapes["weight"] == (1000, 4096)              # 4,096,000
+    # Everything else is unchanged, so the totals differ by exactly the fc6 weights.
+    assert variant.totals.params - faithful.totals.params == (13 * 13 - 6 * 6) * 256 * 4096
