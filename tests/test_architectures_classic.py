@@ -363,3 +363,55 @@ def test_one_by_one_reductions_cut_inception_parameters():
     assert naive == 387_072 and with_reductions == 163_328
     a = analyze_file(ARCH / "googlenet.yaml", overrides={"k5": 5})
     assert conv_weights_in(a, "inception3a") == with_reductions
+
+
+# ---------------------------------------------------------------------------------------------------- Inception v3
+
+def test_inception_v3_matches_torchvision_published_params_with_its_aux_head():
+    # torchvision/models/inception.py, Inception_V3_Weights.IMAGENET1K_V1.meta: num_params 27,161,264 (the weights
+    # are loaded with aux_logits=True, so AuxLogits is in the count), "_ops" 5.713 (GFLOPS 5.71).
+    a = analysis("inception_v3")
+    assert a.totals.params == 27_161_264
+    assert within(a.totals.macs, 5.713e9, 0.005)
+    assert [name for name, _ in a.outputs] == ["fc", "aux_fc"]
+    assert a.layer("Mixed_7c.concat").output_shape == (1, 2048, 8, 8)
+
+
+def test_inception_v3_aux_head_params_by_hand():
+    # InceptionAux(768): conv0 1x1 768 -> 128 (+ BN 2*128), conv1 5x5 128 -> 768 (+ BN 2*768), fc 768 -> 1000.
+    # Without it the network would have 27,161,264 - 3,326,696 = 23,834,568 params.
+    a = analysis("inception_v3")
+    aux = sum(l.params for l in a.layers if l.name.startswith("aux_"))
+    by_hand = (768 * 128 + 2 * 128) + (128 * 768 * 25 + 2 * 768) + (768 * 1000 + 1000)
+    assert aux == by_hand == 3_326_696
+    # torchvision's GFLOPS describe inference, where the aux head is skipped: its MACs are under 0.1% of the total.
+    aux_macs = sum(l.macs for l in a.layers if l.name.startswith("aux_"))
+    assert aux_macs == 5 * 5 * 768 * 128 + 128 * 768 * 25 + 768 * 1000
+    assert within(a.totals.macs - aux_macs, 5.713e9, 0.001)
+
+
+def test_inception_v3_factorised_kernels_are_asymmetric():
+    # Mixed_6b (c7 = 128): branch7x7_2 is a 1x7 conv (padding 0, 3), branch7x7_3 a 7x1 (padding 3, 0); together
+    # 7*128*128 + 7*128*192 weights where one 7x7 from 128 to 192 would have 49*128*192.
+    a = analysis("inception_v3")
+    assert a.layer("Mixed_6b.branch7x7_2.conv").param_shapes["weight"] == (128, 128, 1, 7)
+    assert a.layer("Mixed_6b.branch7x7_3.conv").param_shapes["weight"] == (192, 128, 7, 1)
+    assert a.layer("Mixed_6b.branch7x7_3.conv").output_shape == (1, 192, 17, 17)
+    # Mixed_7b's 1x3 and 3x1 run side by side on the same 384 channels and are concatenated (768).
+    assert a.layer("Mixed_7b.branch3x3").output_shape == (1, 768, 8, 8)
+
+
+def test_block_arguments_carry_kernel_and_padding_lists():
+    # A block argument holding a list ([1, 7]) reaches the attribute as that list.
+    a = analyse_text("""
+        input: [8, 17, 17]
+        blocks:
+          unit:
+            args: {kernel: 1, padding: 0}
+            layers:
+              - {type: conv, out: 4, kernel: kernel, padding: padding, bias: false}
+        layers:
+          - {name: u, type: unit, kernel: [1, 7], padding: [0, 3]}
+    """)
+    assert a.layer("u.conv1").param_shapes["weight"] == (4, 8, 1, 7)
+    assert a.layer("u.conv1").output_shape == (1, 4, 17, 17)
