@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from paramcalc import analyze_file
+from paramcalc import analyze_file, load_graph
 from conftest import ARCH, analyse_text
 
 
@@ -166,9 +166,12 @@ def test_vgg16_params_derived_by_hand():
     assert analysis("vgg16").totals.params == convs + fcs
 
 
-@pytest.mark.parametrize("depth, conv_channels", [(11, 64 + 128 + 2 * 256 + 4 * 512), (13, 2 * (64 + 128 + 256) + 4 * 512),
-                                                  (16, 2 * 64 + 2 * 128 + 3 * 256 + 6 * 512),
-                                                  (19, 2 * 64 + 2 * 128 + 4 * 256 + 8 * 512)])
+@pytest.mark.parametrize("depth, conv_channels", [
+    (11, 64 + 128 + 2 * 256 + 4 * 512),                 # configuration A: 1, 1, 2, 2, 2 convs per stage
+    (13, 2 * 64 + 2 * 128 + 2 * 256 + 4 * 512),         # B: 2, 2, 2, 2, 2
+    (16, 2 * 64 + 2 * 128 + 3 * 256 + 6 * 512),         # D: 2, 2, 3, 3, 3
+    (19, 2 * 64 + 2 * 128 + 4 * 256 + 8 * 512),         # E: 2, 2, 4, 4, 4
+])
 def test_batchnorm_variants_add_two_params_and_two_buffers_per_conv_channel(depth, conv_channels):
     # One BatchNorm after every conv: weight and bias (trainable), running_mean and running_var (buffers).
     plain, bn = analysis(f"vgg{depth}"), analysis(f"vgg{depth}_bn")
@@ -415,3 +418,24 @@ def test_block_arguments_carry_kernel_and_padding_lists():
     """)
     assert a.layer("u.conv1").param_shapes["weight"] == (4, 8, 1, 7)
     assert a.layer("u.conv1").output_shape == (1, 4, 17, 17)
+
+
+# ---------------------------------------------------------------------------------------------------- every file
+
+CLASSIC_FILES = [
+    "lenet5", "cifar10_tutorial", "alexnet2012_no_last_pool",
+    "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "vgg16_c",
+    "googlenet", "inception_v3",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet50_v1", "resnet101_v1", "resnet152_v1",
+    "resnext50_32x4d", "wide_resnet50_2",
+]
+
+
+@pytest.mark.parametrize("name", CLASSIC_FILES)
+def test_classic_file_says_what_it_is_and_where_it_comes_from_and_analyses_cleanly(name, run_cli):
+    result = run_cli("show", ARCH / f"{name}.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    a = analysis(name)
+    assert a.warnings == ()
+    graph = load_graph(ARCH / f"{name}.yaml")
+    assert graph.description and graph.source
