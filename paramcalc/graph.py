@@ -85,13 +85,39 @@ def parse_value(text: str, name: str = "value"):
 
 
 def build_graph(raw, file: str = "<input>", *, overrides: Mapping[str, Any] | None = None,
-                symbolic: bool = False) -> Graph:
+                symbolic: bool = False, block: str | None = None, block_input=None) -> Graph:
     """Build the graph from parsed YAML.
 
     overrides: symbol values (numbers, or strings like '128' and '3/4'); symbolic: ignore the file's default values
     so every declared symbol not overridden stays a symbol.
+
+    block: build one block of the file on its own instead of its `layers:` (``file.yaml#bottleneck``). The block's
+    arguments become symbols beside the file's (a required argument stays symbolic unless overridden; a numeric
+    default is the symbol's default); its input is ``block_input`` (a shape without batch whose entries may be
+    expressions over those symbols: ``["4*c", 56, 56]``), or else the file's own single input.
     """
-    return _Builder(raw, file, overrides or {}, symbolic).build()
+    return _Builder(raw, file, overrides or {}, symbolic, block, block_input).build()
+
+
+def declared_symbols(raw, block: str | None = None) -> tuple:
+    """The names ``overrides`` may set for this file (and block): its symbols, plus the block's arguments."""
+    names: list = []
+    symbols = raw.get("symbols") if isinstance(raw, dict) else None
+    if isinstance(symbols, dict):
+        names += [k for k in symbols if isinstance(k, str)]
+    names += [k for k in _block_symbols(raw, block) if k not in names]
+    return tuple(names)
+
+
+def _block_symbols(raw, block) -> dict:
+    """A block's arguments that act as symbols when the block is built alone: required ones and numeric defaults."""
+    blocks = raw.get("blocks") if isinstance(raw, dict) and block is not None else None
+    spec = blocks.get(block) if isinstance(blocks, dict) else None
+    args = spec.get("args") if isinstance(spec, dict) else None
+    if not isinstance(args, dict):
+        return {}
+    return {k: v for k, v in args.items() if isinstance(k, str)
+            and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))}
 
 
 def load_graph(path, **kwargs) -> Graph:
@@ -100,11 +126,13 @@ def load_graph(path, **kwargs) -> Graph:
 
 
 class _Builder:
-    def __init__(self, raw, file, overrides, symbolic):
+    def __init__(self, raw, file, overrides, symbolic, block=None, block_input=None):
         self.raw = raw
         self.file = file
         self.overrides = dict(overrides)
         self.symbolic = symbolic
+        self.block = block
+        self.block_input = block_input
         self.nodes: list[Node] = []
         self.names: dict[str, Node] = {}
         self.aliases: dict[str, str] = {}  # block instance / repeat group name -> its output node
@@ -128,6 +156,8 @@ class _Builder:
         name = raw.get("name", Path(self.file).stem)
         if not isinstance(name, str):
             name = str(name)
+        if self.block is not None:
+            return self.build_block(raw, name)
         self.env = self.bind_symbols(raw.get("symbols"))
         inputs = self.read_inputs(raw)
         self.input_names = {n for n, _ in inputs}
@@ -136,6 +166,10 @@ class _Builder:
             raise self.error("missing `layers:` (the list of layers)", line=raw.line)
         top_local = self.expand(raw["layers"], self.env, "", (), inputs[0][0], (), True, raw.line_of("layers"))
         outputs = self.read_outputs(raw, top_local)
+        return self.graph(name, inputs, outputs)
+
+    def graph(self, name, inputs, outputs) -> Graph:
+        raw = self.raw
         return Graph(
             name=name, file=self.file,
             symbols=tuple((k, v) for k, v in self.env.items() if k in self.declared),
@@ -143,6 +177,49 @@ class _Builder:
             description=str(raw.get("description", "") or ""), source=str(raw.get("source", "") or ""),
             budget=raw.get("budget"), blocks=tuple(self.blocks), line_of_key=dict(raw.key_lines),
         )
+
+    def build_block(self, raw, name) -> Graph:
+        """One block alone: its arguments join the symbols, and it is instantiated once on the chosen input."""
+        self.blocks = self.read_blocks(raw.get("blocks"))
+        if self.block not in self.blocks:
+            listing = ", ".join(self.blocks) or "none"
+            raise self.error(f"no block '{self.block}' in this file"
+                             f"{_suggest(self.block, self.blocks) or f' (its blocks: {listing})'}",
+                             line=raw.line_of("blocks"))
+        symbols = raw.get("symbols")
+        merged = LineDict(symbols if isinstance(symbols, dict) else {})
+        merged.line = raw.line_of("symbols")
+        merged.key_lines = dict(getattr(symbols, "key_lines", {}))
+        spec = self.blocks[self.block]
+        args_line = spec.line_of("args")
+        for arg, default in _block_symbols(raw, self.block).items():
+            if arg not in merged:
+                merged[arg] = default
+                merged.key_lines[arg] = args_line
+        if symbols is not None and not isinstance(symbols, dict):
+            merged = symbols  # let bind_symbols report it
+        self.env = self.bind_symbols(merged)
+        if self.block_input is not None:
+            shape = [v.strip() if isinstance(v, str) else v for v in self.block_input]
+            try:
+                inputs = [("input", self.read_shape(shape, None, "input"))]
+            except SpecError as e:
+                given = ",".join(str(v) for v in shape)
+                raise self.error(f"input {given} of block '{self.block}': {e.message}") from None
+        else:
+            inputs = self.read_inputs(raw)
+            if len(inputs) != 1:
+                raise self.error(f"the file has {len(inputs)} inputs; give block '{self.block}' its input "
+                                 f"(e.g. --input 64,56,56)", line=raw.line_of("inputs"))
+        self.input_names = {n for n, _ in inputs}
+        instance = LineDict({"name": self.block, "type": self.block})
+        instance.line = self.raw.line_of("blocks") if spec.line is None else spec.line
+        instance.key_lines = {}
+        for arg in (spec.get("args") or {}):
+            if arg in self.env:  # pass the symbol of the same name; other arguments keep their defaults
+                instance[arg] = arg
+        out = self.expand([instance], self.env, "", (), inputs[0][0], (), True, instance.line)
+        return self.graph(f"{name}#{self.block}", inputs, [out])
 
     def bind_symbols(self, symbols) -> dict:
         env: dict[str, Any] = {}
@@ -345,8 +422,12 @@ class _Builder:
                          layer_type=type_name)
 
     def substitute(self, raw, env):
-        """Block arguments can carry any value: a name standing alone is replaced by its value."""
-        if isinstance(raw, str) and raw in env and not num.is_concrete(env[raw]) and isinstance(env[raw], (bool, str)):
+        """Block arguments can carry any value: a name standing alone is replaced by its value.
+
+        Words, booleans and lists (a kernel [1, 7], a padding [0, 3]) are put in place as they are; numbers and
+        expressions are left to the attribute's reader, which evaluates the name.
+        """
+        if isinstance(raw, str) and raw in env and isinstance(env[raw], (bool, str, list)):
             return env[raw]
         if isinstance(raw, list):
             return [self.substitute(x, env) for x in raw]
