@@ -336,3 +336,16 @@ def test_a_symbol_used_as_a_repeat_count_is_shown_by_its_value(run_cli, tmp_path
     assert d["totals"]["params"]["values"][0] == {"expr": 3 * 3 * 3 * 8 * 8, "value": 3 * 3 * 3 * 8 * 8}
     # two 3x3 (18c^2) against three convs of 576: c^2/96 in symbols, 18*64/1728 = 2/3 at c = 8
     assert d["totals"]["params"]["ratios"][1] == {"expr": "c**2/96", "value": "2/3"}
+
+
+def test_peak_memory_of_symbolic_designs_is_unknown_until_sizes_are_given(run_cli):
+    # Which tensors peak together depends on the sizes, so the engine reports no symbolic peak.
+    bare = run_cli("compare", "vgg_two_3x3", "vgg_one_5x5", "--format", "markdown").stdout
+    peak_row = next(line for line in bare.splitlines() if line.startswith("| Peak activation memory"))
+    assert "None" not in peak_row and "n/a" in peak_row
+    # At c = 128, H = 56 both peak at input + one 128x56x56 output alive at once: 2 * 128*56*56 * 4 bytes.
+    sized = run_cli("compare", "vgg_two_3x3", "vgg_one_5x5", "--set", "c=128", "--format", "json").stdout
+    import json
+
+    values = json.loads(sized)["totals"]["peak_activation_bytes"]["values"]
+    assert [v["value"] for v in values] == [2 * 128 * 56 * 56 * 4] * 2

@@ -74,6 +74,9 @@ def cell_text(cell: Cell | None, kind: str, wrap: Callable[[str], str] = plain) 
     if cell is None:
         return MISSING
     form = {"count": _count, "bytes": _bytes, "field": _field, "shape": _shapes, "text": _text}[kind]
+    if cell.expr is None or cell.value is None:  # known only for concrete sizes (peak activation memory)
+        known = cell.value if cell.expr is None else cell.expr
+        return "n/a" if known is None else form(known)
     expr, value = form(cell.expr), form(cell.value)
 
     def shown(text, x):
@@ -110,6 +113,8 @@ def ratio_text(cell: Cell | None, wrap: Callable[[str], str] = plain) -> str:
     """A ratio to the first design, exact, with its value under --set beside it when that differs."""
     if cell is None:
         return "n/a"
+    if cell.expr is None or cell.value is None:
+        return _one_ratio(cell.value if cell.expr is None else cell.expr, wrap)
     expr, value = _one_ratio(cell.expr, wrap), _one_ratio(cell.value, wrap)
     return expr if expr == value else f"{expr} = {value}"
 
