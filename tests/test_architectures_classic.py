@@ -439,3 +439,38 @@ def test_classic_file_says_what_it_is_and_where_it_comes_from_and_analyses_clean
     assert a.warnings == ()
     graph = load_graph(ARCH / f"{name}.yaml")
     assert graph.description and graph.source
+
+
+# ---------------------------------------------------------------------------------------------------- receptive fields
+
+# Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019, and the
+# google-research/receptive_field README table (TF-Slim models): receptive field / effective stride / effective
+# padding at the last feature map: vgg_16 212/32/90, inception_v3 1311/32/618, resnet_v1_50 483/32/239,
+# resnet_v1_101 1027/32/511, resnet_v1_152 1507/32/751.
+@pytest.mark.parametrize("name, layer, size, padding", [
+    ("vgg16", "stage5.pool", 212, 90),
+    ("inception_v3", "Mixed_7c.concat", 1311, 618),
+    ("resnet50_v1", "layer4.rest.1.relu3", 483, None),
+    ("resnet101_v1", "layer4.rest.1.relu3", 1027, None),
+    ("resnet152_v1", "layer4.rest.1.relu3", 1507, None),
+])
+def test_receptive_fields_match_the_published_table(name, layer, size, padding):
+    rf = analysis(name).layer(layer).receptive_field
+    assert rf.size == (size, size)
+    assert rf.stride == (32, 32)
+    if padding is not None:
+        assert rf.padding == (padding, padding)
+    # TF-Slim's resnet_v1 strides the 3x3 of each stage's *last* unit with TensorFlow's explicit 'SAME' padding,
+    # where the paper (and our v1 files) stride the first unit's 1x1. Field size and stride come out the same
+    # (483, 1027, 1507), the effective padding does not (ours 241, 513, 753 against 239, 511, 751), so only size
+    # and stride are compared for them. torchvision's v1.5 (stride on the first unit's 3x3) sees less: 427 for
+    # ResNet-50.
+
+
+def test_v1_5_sees_less_than_v1_because_its_strided_3x3_runs_on_the_finer_grid():
+    # In the first block of stages 2-4 the 3x3 adds (3 - 1) * jump to the field. v1 strides the 1x1 first, so its
+    # 3x3 runs at twice the incoming jump (4j); v1.5's strided 3x3 runs at the incoming jump (2j). Incoming jumps
+    # are 4, 8, 16, so v1's field is 2 * (4 + 8 + 16) = 56 pixels wider.
+    v1 = analysis("resnet50_v1").layer("layer4.rest.1.relu3").receptive_field
+    v15 = analysis("resnet50").layer("layer4.rest.1.relu3").receptive_field
+    assert v1.size[0] - v15.size[0] == 2 * (4 + 8 + 16)
