@@ -260,3 +260,18 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
                          "macs": r.macs, "flops": r.flops, "receptive_field": r.receptive_field, "members": 1,
                          "line": r.line, "scope": r.scope})
     return rows
+
+
+def group_totals(analysis: Analysis) -> dict:
+    """Per block instance or repeat group (by name): summed params, MACs and FLOPs, and the output shape and
+    receptive field of its last layer."""
+    totals: dict[str, dict] = {}
+    for r in analysis.layers:
+        for group, _ in r.scope:
+            g = totals.setdefault(group, {"params": 0, "macs": 0, "flops": 0})
+            g["params"] = num.normalize(g["params"] + r.params)
+            g["macs"] = num.normalize(g["macs"] + r.macs)
+            g["flops"] = num.normalize(g["flops"] + r.flops)
+            g["output_shape"] = r.output_shape
+            g["receptive_field"] = r.receptive_field
+    return totals

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import num
-from ..engine import Analysis, collapse
+from ..engine import Analysis, collapse, group_totals
 from . import field_text, shape_text, share, symbols_text
 from .markdown import totals_lines
 
@@ -24,6 +24,7 @@ def build(a: Analysis, depth: int | None = None) -> Table:
     table.add_column("MACs", justify="right", no_wrap=True)
     table.add_column("Receptive field", no_wrap=True)
     open_groups: tuple = ()
+    groups = group_totals(a)
     for r in collapse(a, depth):
         scope = r["scope"]
         shared = 0
@@ -32,7 +33,13 @@ def build(a: Analysis, depth: int | None = None) -> Table:
         for level in range(shared, len(scope)):  # a header row for each group entered here
             group, gtype = scope[level]
             label = group if level == 0 else group[len(scope[level - 1][0]) + 1:]
-            table.add_row(Text("  " * level + label, style="bold"), Text(gtype, style="dim"))
+            g = groups[group]
+            table.add_row(Text("  " * level + label, style="bold"), Text(gtype, style="dim"),
+                          Text(shape_text(g["output_shape"]), style="dim"),
+                          Text(num.human(g["params"]) if g["params"] != 0 else "-", style="dim"),
+                          Text(share(g["params"], t.params) if g["params"] != 0 else "", style="dim"),
+                          Text(num.human(g["macs"]) if g["macs"] != 0 else "-", style="dim"),
+                          Text(field_text(g["receptive_field"]), style="dim"))
         open_groups = scope
         name = r["name"] if not scope else "  " * len(scope) + r["name"][len(scope[-1][0]) + 1:]
         table.add_row(name, r["type"],
