@@ -382,3 +382,17 @@ def test_ssd300_predicts_8732_boxes_from_six_feature_maps():
     assert sum(s * s * b for s, b in zip(sizes, boxes)) == 8732
     assert a.layer("conv4_3_norm").params == 512                 # L2Norm's learned scale per channel
     assert a.layer("fc6").param_shapes["weight"] == (1024, 512, 3, 3)
+
+
+def test_cli_shows_yolo_symbolically_and_mobilenet_at_a_width_multiplier(run_cli):
+    import json
+
+    result = run_cli("show", "yolo_v1", "--symbolic", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["outputs"][0]["shape"] == [1, "S", "S", "5*B + C"]
+    result = run_cli("show", "mobilenet_v1", "--set", "alpha=0.75", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["symbols"]["alpha"] == "3/4"
+    assert round(data["totals"]["macs"] / 1e6) == 325          # Howard et al. 2017, Table 6

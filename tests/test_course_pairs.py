@@ -53,6 +53,7 @@ def test_inception_reduction_symbolically_and_for_the_5x5_branch():
     c, r, k = sym("c"), sym("r"), sym("k")
     naive = analyze_file(ARCH / "inception_naive.yaml", symbolic=True, overrides={"H": 28})
     reduced = analyze_file(ARCH / "inception_reduced.yaml", symbolic=True, overrides={"H": 28})
+    assert naive.outputs[0][1] == reduced.outputs[0][1] == (1, c, 28, 28)      # 'same' padding for any k
     assert sympy.expand(naive.totals.params - k**2 * c**2) == 0
     assert sympy.expand(reduced.totals.params - (c * r + k**2 * r * c)) == 0
     assert sympy.simplify(reduced.totals.params / naive.totals.params - r * (1 + k**2) / (k**2 * c)) == 0
@@ -84,9 +85,12 @@ def test_dense_layer_and_its_1x1_convolution_have_the_same_parameters():
 def test_depthwise_separable_cost_is_one_over_n_plus_one_over_dk2_of_a_standard_conv():
     # Howard et al. 2017, Section 3.1, equation (5):
     #   (Dk*Dk*M*DF*DF + M*N*DF*DF) / (Dk*Dk*M*N*DF*DF) = 1/N + 1/Dk^2, with DF the output size.
-    M, N, Dk = sym("M"), sym("N"), sym("Dk")
+    M, N, Dk, H = sym("M"), sym("N"), sym("Dk"), sym("H")
     standard = analyze_file(ARCH / "standard_conv.yaml", symbolic=True)
     separable = analyze_file(ARCH / "depthwise_separable.yaml", symbolic=True)
+    # 'same' padding keeps DF = H for any kernel size, so the costs are the paper's equations (2) and (4):
+    assert sympy.expand(standard.totals.macs - Dk**2 * M * N * H**2) == 0
+    assert sympy.expand(separable.totals.macs - (Dk**2 * M * H**2 + M * N * H**2)) == 0
     ratio = sympy.simplify(separable.totals.macs / standard.totals.macs)
     assert sympy.simplify(ratio - (1 / N + 1 / Dk**2)) == 0
     # The parameters follow the same ratio (no biases): Dk^2 M + M N against Dk^2 M N.
