@@ -52,7 +52,11 @@ def main():
     """
 
 
+from .check import check  # noqa: E402
 from .show import list_command, show  # noqa: E402
+from .snapshot import snapshot  # noqa: E402
 
 main.add_command(show)
 main.add_command(list_command)
+main.add_command(check)
+main.add_command(snapshot)
