@@ -149,6 +149,7 @@ class Metric:
     measure: Callable[[Totals], Any]
     unit: str = "count"            # count | bytes | field
     direction: str = "max"         # max: measured must be <= limit; min: measured must be >= limit
+    example: str = "25M"
 
     def parse(self, value):
         if self.unit == "field":
@@ -171,15 +172,17 @@ def _field_of(t: Totals):
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("max_params", "parameters", lambda t: t.params),
     Metric("max_trainable_params", "trainable parameters", lambda t: t.trainable_params),
-    Metric("max_macs", "MACs", lambda t: t.macs),
-    Metric("max_flops", "FLOPs", lambda t: t.flops),
-    Metric("max_weight_memory", "weight memory", lambda t: t.weight_bytes, unit="bytes"),
-    Metric("max_activation_memory", "activation memory", lambda t: t.activation_bytes, unit="bytes"),
+    Metric("max_macs", "MACs", lambda t: t.macs, example="4.5G"),
+    Metric("max_flops", "FLOPs", lambda t: t.flops, example="9G"),
+    Metric("max_weight_memory", "weight memory", lambda t: t.weight_bytes, unit="bytes", example="100MiB"),
+    Metric("max_activation_memory", "activation memory", lambda t: t.activation_bytes, unit="bytes",
+           example="512MiB"),
     Metric("max_peak_activation_memory", "peak activation memory", lambda t: t.peak_activation_bytes,
-           unit="bytes"),
-    Metric("min_receptive_field", "receptive field", _field_of, unit="field", direction="min"),
-    Metric("max_receptive_field", "receptive field", _field_of, unit="field"),
-    Metric("max_depth", "layers with parameters", lambda t: t.layers_with_params),
+           unit="bytes", example="64MiB"),
+    Metric("min_receptive_field", "receptive field", _field_of, unit="field", direction="min",
+           example="195 or 195x195"),
+    Metric("max_receptive_field", "receptive field", _field_of, unit="field", example="195 or 195x195"),
+    Metric("max_depth", "layers with parameters", lambda t: t.layers_with_params, example="50"),
 )}
 SETTINGS = ("batch", "dtype")           # how the limits of one budget set are measured
 BUDGET_KEYS = tuple(METRICS) + SETTINGS
@@ -298,6 +301,7 @@ class Config:
     budgets: tuple = ()            # BudgetSets with .files (globs relative to root)
     baseline: str | None = None
     max_growth: Fraction | None = None
+    _matches: dict = field(default_factory=dict, compare=False, repr=False)   # glob -> resolved paths, once
 
     def budgets_for(self, path: Path) -> list[BudgetSet]:
         """The pyproject budget sets whose globs match ``path``."""
@@ -305,7 +309,9 @@ class Config:
         target = path.resolve()
         for s in self.budgets:
             for pattern in s.files:
-                if target in _glob(self.root, pattern):
+                if pattern not in self._matches:
+                    self._matches[pattern] = _glob(self.root, pattern)
+                if target in self._matches[pattern]:
                     out.append(s)
                     break
         return out
@@ -346,9 +352,9 @@ def _load_toml(path: Path):
         text = path.read_text(encoding="utf-8")
         return tomllib.loads(text), text
     except OSError as e:
-        raise SpecError(f"cannot read: {e.strerror}", file=str(path)) from None
+        raise SpecError(f"cannot read: {e.strerror}", file=_relative(path)) from None
     except tomllib.TOMLDecodeError as e:
-        raise SpecError(f"TOML syntax error: {e}", file=str(path)) from None
+        raise SpecError(f"TOML syntax error: {e}", file=_relative(path)) from None
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -497,7 +503,7 @@ def evaluate(analysis: Analysis, limit: Limit) -> Outcome:
     """
     m = limit.metric
     measured = m.measure(analysis.totals)
-    if measured is None:
+    if measured is None or measured == ():
         raise SpecError(f"budget {m.key}: the model has no spatial axes, so it has no receptive field",
                         file=limit.file or analysis.file, line=limit.line if limit.file else None)
     values = measured if isinstance(measured, tuple) else (measured,)

@@ -475,7 +475,8 @@ def test_github_format_is_workflow_commands_pointing_at_the_budget_key(project, 
     assert "61,100,840" in message and "by 1 " in message
 
 
-def test_github_format_points_command_line_budgets_at_line_1(run_cli):
+def test_github_format_points_command_line_budgets_at_line_1(run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
     r = run_cli("check", "architectures/alexnet.yaml", "--no-config", "--max-depth", 7, "--format", "github")
     assert r.exit_code == 1
     errors = [l for l in r.stdout.splitlines() if l.startswith("::error")]
@@ -520,7 +521,8 @@ def test_markdown_format_shows_the_baseline_delta(project, run_cli):
 
 # ------------------------------------------------------------------------------------------ pre-commit and Actions
 
-def test_pre_commit_hook_definition_parses_and_its_entry_runs(run_cli):
+def test_pre_commit_hook_definition_parses_and_its_entry_runs(run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "paramcalc-check")
     assert hook["language"] == "python"
@@ -559,7 +561,8 @@ def test_readme_github_actions_example_runs(project, run_cli):
             assert all(WORKFLOW_COMMAND.match(l) for l in r.stdout.splitlines())
 
 
-def test_the_repository_checks_its_own_architectures_from_pyproject(run_cli):
+def test_the_repository_checks_its_own_architectures_from_pyproject(run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
     # pyproject.toml: [tool.paramcalc] paths = ["architectures"]; alexnet.yaml's budget sits above torchvision's
     # published 61,100,840 parameters and 0.71 GMACs
     r = run_cli("check", "--format", "json")
@@ -576,3 +579,10 @@ def test_budget_module_examples_hold():
     import paramcalc.budget
 
     assert doctest.testmod(paramcalc.budget).failed == 0
+
+
+def test_receptive_field_budget_on_a_model_without_spatial_axes_exits_2(project, run_cli):
+    _write(project / "mlp.yaml", "input: [64]\nlayers:\n  - {type: linear, out: 10}\nbudget:\n"
+                                 "  min_receptive_field: 3\n")
+    r = run_cli("check", "mlp.yaml")
+    assert r.exit_code == 2 and "mlp.yaml:5" in r.stderr and "no spatial axes" in r.stderr

@@ -35,10 +35,9 @@ def load_config(config_path, no_config):
 def budget_options(f):
     """One --max-... / --min-... option per budget key."""
     for metric in reversed(list(METRICS.values())):
-        example = {"count": "25M", "bytes": "256MiB", "field": "195 or 195x195"}[metric.unit]
         word = "at least" if metric.direction == "min" else "at most"
         f = click.option(f"--{metric.key.replace('_', '-')}", metric.key, default=None, metavar="VALUE",
-                         help=f"Budget: {metric.label} {word} VALUE (e.g. {example}).")(f)
+                         help=f"Budget: {metric.label} {word} VALUE (e.g. {metric.example}).")(f)
     return f
 
 
