@@ -201,12 +201,6 @@ class Limit:
     file: str | None = None        # the file holding the budget key (None: the command line)
     line: int | None = None
 
-    @property
-    def where(self) -> str:
-        if self.file is None:
-            return "command line"
-        return f"{self.file}:{self.line}" if self.line else self.file
-
 
 @dataclass(frozen=True)
 class BudgetSet:
