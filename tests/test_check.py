@@ -271,8 +271,10 @@ def test_an_unusable_file_exits_2_naming_it_while_others_are_still_checked(proje
     assert "FAIL a.yaml" in r.stdout
 
 
-@pytest.mark.parametrize("target, message", [("nothere.yaml", "no such file"), ("models/*.yaml", "no file matches")])
+@pytest.mark.parametrize("target, message", [("nothere.yaml", "no such file"), ("models/*.yaml", "no file matches"),
+                                             ("empty", "no *.yaml or *.yml file")])
 def test_missing_paths_exit_2_naming_them(project, run_cli, target, message):
+    (project / "empty").mkdir()
     r = run_cli("check", target)
     assert r.exit_code == 2 and target in r.stderr and message in r.stderr
 
