@@ -53,8 +53,12 @@ def main():
 
 
 from .compare import compare  # noqa: E402
+from .check import check  # noqa: E402
 from .show import list_command, show  # noqa: E402
+from .snapshot import snapshot  # noqa: E402
 
 main.add_command(show)
 main.add_command(list_command)
 main.add_command(compare)
+main.add_command(check)
+main.add_command(snapshot)
