@@ -84,3 +84,14 @@ def test_markdown_is_a_pipe_table(run_cli):
 def test_list_names_the_bundled_architectures(run_cli):
     out = run_cli("list").stdout
     assert "alexnet " in out and "alexnet2012" in out
+
+
+def test_block_header_rows_show_the_sum_of_their_layers(run_cli):
+    from paramcalc import num
+
+    layers = json.loads(run_cli("show", "resnet_bottleneck", "--set", "c=64", "--format", "json").stdout)["layers"]
+    block_params = sum(l["params"] for l in layers if l["scope"][:1] == ["block"])
+    assert block_params == 17 * 64 * 64 + 12 * 64          # convs 17c^2, three BatchNorms 2c + 2c + 8c
+    table = run_cli("show", "resnet_bottleneck", "--set", "c=64").stdout
+    header = next(line for line in table.splitlines() if line.strip("│ ").startswith("block"))
+    assert num.human(block_params) in header
