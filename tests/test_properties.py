@@ -1,0 +1,190 @@
+"""Property tests over random valid conv/pool stacks: shapes, parameters, MACs and receptive fields agree with an
+independent computation written here, and the receptive field equals the brute-force set of input pixels one output
+pixel depends on."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paramcalc.engine import analyze
+from paramcalc.graph import build_graph
+from paramcalc.spec import load_text
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def analyse(doc):
+    return analyze(build_graph(load_text(json.dumps(doc), "prop.yaml"), "prop.yaml"))
+
+
+# ----------------------------------------------------------------------------------- the independent model
+# Written from PyTorch's documentation (Conv2d, MaxPool2d, AvgPool2d) and Araujo, Norris & Sim, "Computing Receptive
+# Fields of Convolutional Neural Networks", Distill 2019 (eqs. for r, j and the start offset).
+
+
+def out_size(L, k, s, p, d, ceil_mode):
+    span = L + 2 * p - d * (k - 1) - 1
+    if not ceil_mode:
+        return span // s + 1
+    n = -(-span // s) + 1
+    if (n - 1) * s >= L + p:  # PyTorch: the last window must start inside the input or the left padding
+        n -= 1
+    return n
+
+
+@st.composite
+def stacks(draw, ndim=2, max_layers=5):
+    """A valid stack: a list of layer dicts (engine syntax) plus the input shape. Every layer's kernel fits its
+    padded input, so every stack drawn is one PyTorch accepts."""
+    channels = draw(st.integers(1, 6))
+    sizes = [draw(st.integers(8, 48)) for _ in range(ndim)]
+    shape = [channels, *sizes]
+    layers = []
+    c = channels
+    for _ in range(draw(st.integers(1, max_layers))):
+        kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool"]))
+        ks, ss, ps, ds = [], [], [], []
+        for L in sizes:
+            s = draw(st.integers(1, 3))
+            d = 1 if kind == "avgpool" else draw(st.integers(1, 3))
+            if kind == "conv":
+                p = draw(st.integers(0, 3))
+                k = min(draw(st.integers(1, 7)), (L + 2 * p - 1) // d + 1)
+            else:
+                k = min(draw(st.integers(1, 5)), (L - 1) // d + 1)
+                p = draw(st.integers(0, k // 2))  # PyTorch: pooling padding at most half the kernel
+            ks.append(k), ss.append(s), ps.append(p), ds.append(d)
+        layer = {"type": kind, "kernel": ks, "stride": ss, "padding": ps}
+        if kind != "avgpool":
+            layer["dilation"] = ds
+        if kind == "conv":
+            groups = draw(st.sampled_from([g for g in range(1, c + 1) if c % g == 0]))
+            out = groups * draw(st.integers(1, 3))
+            layer.update(out=out, groups=groups, bias=draw(st.booleans()))
+        else:
+            layer["ceil_mode"] = draw(st.booleans())
+        new_sizes = [out_size(L, k, s, p, d, layer.get("ceil_mode", False))
+                     for L, k, s, p, d in zip(sizes, ks, ss, ps, ds)]
+        if min(new_sizes) < 1:
+            break
+        layers.append(layer)
+        sizes = new_sizes
+        if kind == "conv":
+            c = layer["out"]
+        if min(sizes) < 2:
+            break
+    return shape, layers
+
+
+def expected(shape, layers):
+    """Per layer: (output shape, parameter tensors, MACs, (rf size, rf stride, rf padding) per axis)."""
+    c, *sizes = shape
+    r = [1] * len(sizes)
+    j = [1] * len(sizes)
+    start = [0] * len(sizes)
+    rows = []
+    for layer in layers:
+        ks, ss, ps = layer["kernel"], layer["stride"], layer["padding"]
+        ds = layer.get("dilation", [1] * len(sizes))
+        sizes = [out_size(L, k, s, p, d, layer.get("ceil_mode", False)) for L, k, s, p, d in zip(sizes, ks, ss, ps, ds)]
+        for i, (k, s, p, d) in enumerate(zip(ks, ss, ps, ds)):
+            k_eff = d * (k - 1) + 1
+            r[i] += (k_eff - 1) * j[i]     # r_out = r_in + (k_eff - 1) * j_in
+            start[i] += p * j[i]           # p_out = p_in + p * j_in
+            j[i] *= s                      # j_out = j_in * s
+        tensors, macs = {}, 0
+        if layer["type"] == "conv":
+            out, g = layer["out"], layer["groups"]
+            tensors["weight"] = (out, c // g, *ks)
+            if layer["bias"]:
+                tensors["bias"] = (out,)
+            positions = 1
+            for L in sizes:
+                positions *= L
+            kernel = 1
+            for k in ks:
+                kernel *= k
+            macs = out * positions * (c // g) * kernel
+            c = out
+        rows.append(((1, c, *sizes), tensors, macs, (tuple(r), tuple(j), tuple(start))))
+    return rows
+
+
+@SETTINGS
+@given(stacks())
+def test_random_2d_stacks_agree_with_the_independent_model(stack):
+    shape, layers = stack
+    analysis = analyse({"input": shape, "layers": layers})
+    rows = expected(shape, layers)
+    assert len(analysis.layers) == len(rows)
+    for got, (out_shape, tensors, macs, field) in zip(analysis.layers, rows):
+        assert got.output_shape == out_shape
+        assert got.param_shapes == tensors
+        assert got.params == sum(_numel(t) for t in tensors.values())
+        assert got.macs == macs and got.flops == 2 * macs
+        f = got.receptive_field
+        assert (f.size, f.stride, f.padding) == field
+    assert analysis.totals.params == sum(sum(_numel(t) for t in row[1].values()) for row in rows)
+    assert analysis.totals.macs == sum(row[2] for row in rows)
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+# ------------------------------------------------------------------------------------------- brute force
+
+
+def influencing_pixels(layers, index):
+    """The input positions output pixel ``index`` of a 1-D stack reads, found by walking every window back to the
+    input: output i of a layer reads inputs i*s - p + d*t for t in 0..k-1 (negative or past-the-end = padding)."""
+    positions = {index}
+    for layer in reversed(layers):
+        (k,), (s,), (p,) = layer["kernel"], layer["stride"], layer["padding"]
+        (d,) = layer.get("dilation", [1])
+        positions = {i * s - p + d * t for i in positions for t in range(k)}
+    return positions
+
+
+@SETTINGS
+@given(stacks(ndim=1, max_layers=4))
+def test_receptive_field_is_the_set_of_input_pixels_that_influence_an_output_pixel(stack):
+    shape, layers = stack
+    analysis = analyse({"input": shape, "layers": layers})
+    f = analysis.layers[-1].receptive_field
+    (size,), (stride,), (padding,) = f.size, f.stride, f.padding
+    length = shape[1]
+    out_len = analysis.layers[-1].output_shape[-1]
+    first = influencing_pixels(layers, 0)
+    # the first output pixel's field starts `padding` pixels before the input and spans `size` pixels
+    assert min(first) == -padding
+    assert max(first) - min(first) + 1 == size
+    for i in range(out_len):
+        field = influencing_pixels(layers, i)
+        # neighbouring output pixels' fields are `stride` input pixels apart
+        assert min(field) == i * stride - padding
+        assert max(field) - min(field) + 1 == size
+        # the input pixels (padding left out) that influence it lie within the reported field
+        inside = {x for x in field if 0 <= x < length}
+        assert inside <= set(range(i * stride - padding, i * stride - padding + size))
+        if 0 <= min(field) and max(field) < length:  # a field away from the borders is reached end to end
+            assert min(inside) == i * stride - padding and max(inside) == i * stride - padding + size - 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(stacks(ndim=1, max_layers=3))
+def test_symbolic_length_gives_expressions_that_equal_the_concrete_results(stack):
+    shape, layers = stack
+    symbolic = analyse({"symbols": {"L": None}, "input": [shape[0], "L"], "layers": layers})
+    expr = symbolic.layers[-1].output_shape[-1]
+    concrete_len = shape[1]
+    concrete = analyse({"input": shape, "layers": layers}).layers[-1].output_shape[-1]
+    L = next(iter(expr.free_symbols)) if hasattr(expr, "free_symbols") and expr.free_symbols else None
+    value = expr.subs(L, concrete_len) if L is not None else expr
+    assert int(value) == concrete
