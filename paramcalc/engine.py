@@ -208,20 +208,37 @@ def _peak_elements(graph: Graph, shapes, batch):
     keep = set(graph.outputs)
     live = {name: num.prod(shape) for name, shape in graph.inputs}
     current = num.total(live.values())
-    peak = current
-    concrete = num.is_concrete(current)
+    candidates = [current]  # the amounts alive after each layer that no other amount is known to exceed
     for i, node in enumerate(graph.nodes):
         size = num.prod(shapes[node.name])
         live[node.name] = size
-        current = current + size
-        concrete = concrete and num.is_concrete(size)
-        peak = max(peak, current) if concrete else num.maximum([peak, current])
+        current = num.normalize(current + size)
+        candidates = _keep_largest(candidates, current)
         for src in set(node.inputs):
             if last_use.get(src) == i and src not in keep:
                 current = current - live.pop(src)
         if node.name not in last_use and node.name not in keep:
             current = current - live.pop(node.name)
-    return num.normalize(peak * batch)
+    if len(candidates) == 1:
+        return num.normalize(candidates[0] * batch)
+    # sympy's Max(...) compares its arguments pairwise with costly simplification (a chain of symbolic strided
+    # layers took minutes); the candidates left are already those no sign test could order.
+    return num.sympy().Max(*(c * batch for c in candidates), evaluate=False)
+
+
+def _keep_largest(candidates: list, new) -> list:
+    """Add ``new`` to the candidates for the maximum, dropping whichever side a cheap sign test shows is smaller."""
+    if num.is_concrete(new) and all(num.is_concrete(c) for c in candidates):
+        return [max(candidates[0], new)]
+    s = num.sympy()
+    kept = []
+    for c in candidates:
+        diff = s.expand(s.sympify(new) - c)
+        if diff.is_nonpositive:
+            return candidates          # new is no larger than one already kept
+        if not diff.is_nonnegative:
+            kept.append(c)             # neither is known to be larger: keep both
+    return kept + [new]
 
 
 def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
