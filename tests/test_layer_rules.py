@@ -517,6 +517,21 @@ def test_merge_takes_the_largest_field_and_aligned_merges_give_no_warning():
     assert net.warnings == ()
 
 
+def test_inception_concat_takes_the_largest_branch_field_without_a_warning():
+    # GoogLeNet-style branches, each padded to keep the size: 1x1, 1x1 -> 3x3, 1x1 -> 5x5, 3x3 pool -> 1x1
+    net = run([{"name": "b1", "type": "conv", "out": 4, "kernel": 1},
+               {"name": "r3", "type": "conv", "out": 4, "kernel": 1, "input": "input"},
+               {"name": "b3", "type": "conv", "out": 4, "kernel": 3, "padding": 1},
+               {"name": "r5", "type": "conv", "out": 4, "kernel": 1, "input": "input"},
+               {"name": "b5", "type": "conv", "out": 4, "kernel": 5, "padding": 2},
+               {"name": "p", "type": "maxpool", "kernel": 3, "stride": 1, "padding": 1, "input": "input"},
+               {"name": "bp", "type": "conv", "out": 4, "kernel": 1},
+               {"name": "x", "type": "concat", "inputs": ["b1", "b3", "b5", "bp"]}], [8, 12, 12])
+    assert net.layer("x").output_shape == (1, 16, 12, 12)
+    assert rf(net.layer("x")) == ((5, 5), (1, 1), (2, 2))
+    assert net.warnings == ()
+
+
 def test_merge_of_unaligned_fields_warns():
     # a 2x2 conv without padding is centred half a pixel off the input pixel it is added to
     net = run([{"name": "a", "type": "conv", "out": 4, "kernel": 2},
@@ -525,6 +540,24 @@ def test_merge_of_unaligned_fields_warns():
     assert net.layer("x").receptive_field.size == (2, 2)
     assert not net.layer("x").receptive_field.aligned
     assert len(net.warnings) == 1 and "x" in net.warnings[0] and "not aligned" in net.warnings[0]
+
+
+def test_resnet_downsampling_shortcut_is_aligned_with_the_main_path():
+    # main path 3x3 stride 2 padding 1 (centre (3-1)/2 - 1 = 0), shortcut 1x1 stride 2 (centre 0): same grid
+    net = run([{"name": "main", "type": "conv", "out": 8, "kernel": 3, "stride": 2, "padding": 1},
+               {"name": "short", "type": "conv", "out": 8, "kernel": 1, "stride": 2, "input": "input"},
+               {"name": "x", "type": "add", "inputs": ["main", "short"]}], [4, 8, 8])
+    assert rf(net.layer("x")) == ((3, 3), (2, 2), (1, 1))
+    assert net.warnings == ()
+
+
+def test_unaligned_merge_warning_reaches_the_json_output(tmp_path, run_cli):
+    path = tmp_path / "skew.yaml"
+    path.write_text("input: [4, 8, 8]\nlayers:\n  - {type: conv, out: 4, kernel: 2}\n"
+                    "  - {type: zeropad, padding: [[1, 0], [1, 0]]}\n  - {name: x, type: add, inputs: [prev, input]}\n")
+    out = json.loads(run_cli("show", path, "--format", "json").stdout)
+    assert any("x" in w and "not aligned" in w for w in out["warnings"])
+    assert out["layers"][-1]["receptive_field"]["size"] == [2, 2]
 
 
 def test_merge_of_different_strides_warns():
