@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from paramcalc.engine import analyze
 from paramcalc.graph import build_graph
 from paramcalc.spec import load_text
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def analyse(doc):
@@ -191,3 +192,30 @@ def test_symbolic_length_gives_expressions_that_equal_the_concrete_results(stack
     assert at(symbolic.layers[-1].output_shape[-1]) == concrete.layers[-1].output_shape[-1]
     for key in ("macs", "activation_bytes", "peak_activation_bytes"):
         assert at(getattr(symbolic.totals, key)) == getattr(concrete.totals, key), key
+
+
+@settings(max_examples=30, deadline=None)
+@given(stacks())
+def test_random_2d_stacks_match_torch(stack):
+    """The same stacks built in torch.nn: output shape after every layer and the parameter tensors."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    shape, layers = stack
+    analysis = analyse({"input": shape, "layers": layers})
+    x = torch.zeros(1, *shape)
+    c = shape[0]
+    with torch.no_grad():
+        for layer, got in zip(layers, analysis.layers):
+            window = dict(kernel_size=tuple(layer["kernel"]), stride=tuple(layer["stride"]),
+                          padding=tuple(layer["padding"]))
+            if layer["type"] == "conv":
+                module = nn.Conv2d(c, layer["out"], groups=layer["groups"], bias=layer["bias"],
+                                   dilation=tuple(layer["dilation"]), **window)
+                c = layer["out"]
+            elif layer["type"] == "maxpool":
+                module = nn.MaxPool2d(dilation=tuple(layer["dilation"]), ceil_mode=layer["ceil_mode"], **window)
+            else:
+                module = nn.AvgPool2d(ceil_mode=layer["ceil_mode"], **window)
+            x = module(x)
+            assert got.output_shape == tuple(x.shape)
+            assert got.param_shapes == {n: tuple(p.shape) for n, p in module.named_parameters()}
