@@ -3,6 +3,7 @@ files built to exhaust memory or time refused within a second."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -10,10 +11,15 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import paramcalc.engine  # noqa: F401  (imported up front so the timings below measure only the refusal)
-import paramcalc.graph  # noqa: F401
 from paramcalc.cli import main
+from paramcalc.engine import analyze  # imported up front so the timings below measure only the refusal
+from paramcalc.errors import ParamcalcError
+from paramcalc.graph import build_graph
+from paramcalc.layers import REGISTRY
+from paramcalc.spec import load_text
 
 from conftest import ROOT
 
@@ -198,6 +204,19 @@ LAYER_CASES = {
           - {type: unit, name: u1}
           - {type: unit, name: u2, k: 9}
         """, 6, "u2.conv", ["kernel 9 is larger than its padded input 6"]),
+    "symbolic_concat_axis": ("""
+        symbols: {c: null}
+        input: [3, 8, 8]
+        layers:
+          - {type: relu}
+          - {name: cat, type: concat, inputs: [input, prev], axis: c}
+        """, 5, "cat", ["axis must be a number"]),
+    "symbolic_layernorm_dims": ("""
+        symbols: {c: null}
+        input: [3, 8, 8]
+        layers:
+          - {name: ln, type: layernorm, dims: 2*c}
+        """, 4, "ln", ["dims must be a number"]),
 }
 
 
@@ -400,3 +419,39 @@ def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
         assert f"{args[0]}:" in lines[0]
         if line is not None:
             assert f"{args[0]}:{line}: layer '{layer}'" in lines[0]
+
+
+# ------------------------------------------------------------------------------------------------ fuzzing
+
+_VALUES = st.one_of(st.integers(-2, 6), st.sampled_from([0.5, 1.5, "same", "valid", True, False, None, "c", "c//2",
+                                                          "2*c", "nearest", "bilinear", [1, 2], [[1, 0], [0, 1]],
+                                                          [2], [], [3, 3, 3], [-1, 4], "x", "1/0"]))
+
+
+@st.composite
+def _random_layers(draw):
+    types = sorted({layer.type for layer in REGISTRY.values()})
+    layers = []
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(types))
+        layer = {"type": kind, "name": f"l{i}"}
+        for attr in REGISTRY[kind].attributes:
+            if draw(st.booleans()):
+                layer[attr] = draw(_VALUES)
+        if draw(st.booleans()):
+            earlier = ["input"] + [f"l{j}" for j in range(i)]
+            layer["inputs"] = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=3))
+        layers.append(layer)
+    shape = draw(st.sampled_from([[3, 8, 8], [4, 5], [6], [2, 3, 4, 5], ["c", 8, 8], [4, "c", 7]]))
+    return {"symbols": {"c": draw(st.sampled_from([None, 4]))}, "input": shape, "layers": layers}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_random_layers())
+def test_random_layer_soup_is_analysed_or_refused_never_crashes(doc):
+    """Any attribute value on any layer type ends in a result or a ParamcalcError (exit 2), never another
+    exception (which the CLI would report as an internal error, exit 3)."""
+    try:
+        analyze(build_graph(load_text(json.dumps(doc), "soup.yaml"), "soup.yaml"))
+    except ParamcalcError:
+        pass
