@@ -158,3 +158,10 @@ def test_refusal_happens_at_parse_time_so_nothing_is_evaluated(tmp_path):
     with pytest.raises(ExprError):
         parse(f"open('{marker}', 'w').write('x')")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["1e400", "-1e400 + 1", "1e400 - 1e400"])
+def test_literals_that_overflow_to_infinity_are_refused(text):
+    # YAML reads 1e400 (no dot) as a string; Python's parser turns it into inf
+    with pytest.raises(ExprError, match="not a finite number"):
+        evaluate(text, {})
