@@ -1,5 +1,8 @@
-"""Bad input through the CLI: one clear line naming the file, the line and the layer, exit code 2, no traceback; and
-files built to exhaust memory or time refused within a second."""
+"""Bad input through the CLI: one line naming file, line and layer, exit code 2, no traceback.
+
+Also: files built to exhaust memory or time are refused within a second, and random attribute values never crash
+the core.
+"""
 
 from __future__ import annotations
 

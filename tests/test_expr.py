@@ -1,5 +1,8 @@
-"""The whitelist expression parser for YAML values: exact arithmetic over ints, fractions and sympy symbols, and a
-refusal for everything else (attributes, calls, subscripts, lambdas, strings, huge powers, overlong text)."""
+"""The whitelist expression parser: exact arithmetic it accepts, and everything it refuses.
+
+Accepted: ints, exact fractions and sympy symbols with + - * / // % **, min, max, floor, ceil. Refused: attribute
+access, calls, subscripts, lambdas, strings, huge powers, overlong text.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Every layer type's rules — output shape, parameters by tensor, operations by category, receptive field — checked
-against hand derivations written here, PyTorch's documented output-size formulas and, where torch is installed,
-torch.nn itself (an independent oracle for shapes, parameter tensors and MACs)."""
+"""Every layer type's shape, parameter, operation and receptive-field rules against independent derivations.
+
+The ground truth: hand derivations written beside each assertion, PyTorch's documented output-size formulas and,
+where torch is installed, torch.nn itself (shapes, parameter tensors) and torch.utils.flop_counter (MACs).
+"""
 
 from __future__ import annotations
 

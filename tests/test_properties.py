@@ -1,6 +1,8 @@
-"""Property tests over random valid conv/pool stacks: shapes, parameters, MACs and receptive fields agree with an
-independent computation written here, and the receptive field equals the brute-force set of input pixels one output
-pixel depends on."""
+"""Hypothesis properties of random valid conv/pool stacks against an independent model written here.
+
+Shapes, parameters, MACs and receptive fields agree with the model; the receptive field equals the brute-force set
+of input pixels one output pixel depends on; symbolic sizes agree with concrete ones; torch.nn agrees on shapes.
+"""
 
 from __future__ import annotations
 
