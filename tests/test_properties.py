@@ -223,3 +223,58 @@ def test_random_2d_stacks_match_torch(stack):
             x = module(x)
             assert got.output_shape == tuple(x.shape)
             assert got.param_shapes == {n: tuple(p.shape) for n, p in module.named_parameters()}
+
+
+# ------------------------------------------------------------------------------------------------ merges
+
+
+def _pixels(layers, index):
+    """influencing_pixels, also for per-side padding [[before, after]] (only `before` moves the windows)."""
+    positions = {index}
+    for layer in reversed(layers):
+        (k,), (s,), (p,) = layer["kernel"], layer["stride"], layer["padding"]
+        before = p[0] if isinstance(p, list) else p
+        (d,) = layer.get("dilation", [1])
+        positions = {i * s - before + d * t for i in positions for t in range(k)}
+    return positions
+
+
+@st.composite
+def length_keeping_branch(draw):
+    """1-3 stride-1 convs whose total padding d*(k-1) keeps the length, split between the sides at random (an
+    uneven split moves the field's centre)."""
+    branch = []
+    for _ in range(draw(st.integers(1, 3))):
+        k, d = draw(st.integers(1, 5)), draw(st.integers(1, 2))
+        before = draw(st.integers(0, d * (k - 1)))
+        branch.append({"type": "conv", "out": 2, "kernel": [k], "stride": [1], "dilation": [d],
+                       "padding": [[before, d * (k - 1) - before]]})
+    return branch
+
+
+@SETTINGS
+@given(stacks(ndim=1, max_layers=3), length_keeping_branch(), length_keeping_branch())
+def test_add_of_two_branches_takes_the_largest_field_and_flags_misalignment(trunk, left, right):
+    shape, layers = trunk
+    named = [dict(layer, name=f"t{i}") for i, layer in enumerate(layers)]
+    last = named[-1]["name"]
+    a = [dict(layer, name=f"a{i}", **({"input": last} if i == 0 else {})) for i, layer in enumerate(left)]
+    b = [dict(layer, name=f"b{i}", **({"input": last} if i == 0 else {})) for i, layer in enumerate(right)]
+    merge = {"name": "sum", "type": "add", "inputs": [a[-1]["name"], b[-1]["name"]]}
+    analysis = analyse({"input": shape, "layers": named + a + b + [merge]})
+    field = analysis.layer("sum").receptive_field
+
+    def span(pixels):
+        return max(pixels) - min(pixels) + 1
+
+    fa, fb = _pixels(layers + left, 0), _pixels(layers + right, 0)
+    ga, gb = _pixels(layers + left, 1), _pixels(layers + right, 1)
+    assert field.size == (max(span(fa), span(fb)),)
+    same_centre = min(fa) + max(fa) == min(fb) + max(fb)
+    same_stride = min(ga) - min(fa) == min(gb) - min(fb)
+    aligned = same_centre and same_stride
+    assert field.aligned == aligned
+    assert any("sum" in w and "not aligned" in w for w in analysis.warnings) == (not aligned)
+    if aligned:  # the union of both branches' pixels is exactly the reported field
+        union = fa | fb
+        assert span(union) == field.size[0] and min(union) == -field.padding[0]
