@@ -61,6 +61,8 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExprError(f"{text!r}: only numbers are allowed as literals, not {node.value!r}")
+        if isinstance(node.value, float) and not math.isfinite(node.value):  # '1e400' reads as inf
+            raise ExprError(f"{text!r}: {node.value} is not a finite number")
     elif isinstance(node, ast.Name):
         names.add(node.id)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):

@@ -44,8 +44,13 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         except TypeError:
             raise SpecError("a mapping key must be a plain value", file=loader.file, line=line) from None
         if key in mapping:
-            raise SpecError(f"duplicate key '{key}' (first on line {mapping.key_lines[key]})",
-                            file=loader.file, line=line)
+            # Inside a layer the keys read so far may already say which layer it is.
+            name, kind = mapping.get("name"), mapping.get("type")
+            named = isinstance(name, str)
+            raise SpecError(f"duplicate key '{key}' (first on line {mapping.key_lines[key]})"
+                            + (f" in a '{kind}' layer" if isinstance(kind, str) and not named else ""),
+                            file=loader.file, line=line, layer=name if named else None,
+                            layer_type=kind if isinstance(kind, str) else None)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = line
     return mapping
@@ -54,16 +59,27 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+# The pure-Python scanner is quadratic on runs of '[' / '{' (each opens a possible simple key it keeps re-checking):
+# 100,000 of them take over a second before the depth limit is reached. libyaml's parser, when PyYAML has it, scans
+# them in milliseconds; its events carry the same line marks.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _check_depth(text: str, file: str) -> None:
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
-                                line=event.start_mark.line + 1)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
+                                    line=event.start_mark.line + 1)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+        # libyaml found a syntax error before any nesting bomb: the loader below reports it in its usual words.
 
 
 def _expanded_size(node, memo: dict, active: set, file: str) -> int:

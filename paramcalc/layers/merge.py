@@ -68,6 +68,8 @@ class Concat(NoParams, Layer):
             raise RuleError("cannot concatenate shapes " + " and ".join(fmt_shape(s) for s in ins) +
                             ": they have different numbers of axes")
         axis = a.axis
+        if not num.is_concrete(axis):
+            raise RuleError(f"axis must be a number known when the file is read, got {num.show(axis)}")
         if not (-rank - 1 <= axis <= rank) or axis % (rank + 1) == 0:
             raise RuleError(f"axis {axis} is not a non-batch axis of a rank-{rank + 1} tensor (batch included)")
         i = axis % (rank + 1) - 1

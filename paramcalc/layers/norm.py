@@ -54,6 +54,8 @@ class LayerNorm(_Norm):
 
     def params(self, a, ins, out):
         shape = ins[0]
+        if not num.is_concrete(a.dims):
+            raise RuleError(f"dims must be a number known when the file is read, got {num.show(a.dims)}")
         if a.dims > len(shape):
             raise RuleError(f"dims={a.dims} but the input {fmt_shape(shape)} has only {len(shape)} axes")
         normalized = tuple(shape[len(shape) - a.dims:])

@@ -79,10 +79,14 @@ class _Adaptive(NoParams, Layer):
             return f
         axes = []
         for ax, L, o in zip(f.axes, sizes, outs):
-            # PyTorch's window i covers [floor(i*L/o), ceil((i+1)*L/o)): exact when o divides L.
-            k = num.ceildiv(L, o)
-            if num.divisible(L, o) is not True:
-                k = num.normalize(k + 1)
+            # PyTorch's window i covers [floor(i*L/o), ceil((i+1)*L/o)): the largest window when the sizes are
+            # known (and o small enough to list); otherwise ceil(L/o) (+1 when o may not divide L), an upper bound.
+            if num.is_concrete(L) and num.is_concrete(o) and o <= 10_000:
+                k = max(num.ceildiv((i + 1) * L, o) - num.floordiv(i * L, o) for i in range(o))
+            else:
+                k = num.ceildiv(L, o)
+                if num.divisible(L, o) is not True:
+                    k = num.normalize(k + 1)
             s = num.div(L, o)
             axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.normalize(ax.stride * s),
                                   ax.padding))

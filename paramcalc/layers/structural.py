@@ -142,7 +142,7 @@ class Crop(NoParams, NoOps, Layer):
                "FCN's final crop); `offset` starts the crop at a fixed position instead")
     attributes = {
         "size": Attr("sizes", None, doc="target spatial size (or give a second input to match)"),
-        "offset": Attr("sizes", None, doc="start of the crop per axis (default: centred)"),
+        "offset": Attr("spatial0", None, doc="start of the crop per axis, from 0 (default: centred)"),
     }
 
     def window(self, a, ins):

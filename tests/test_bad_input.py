@@ -1,0 +1,460 @@
+"""Bad input through the CLI: one line naming file, line and layer, exit code 2, no traceback.
+
+Also: files built to exhaust memory or time are refused within a second, and random attribute values never crash
+the core.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paramcalc.cli import main
+from paramcalc.engine import analyze  # imported up front so the timings below measure only the refusal
+from paramcalc.errors import ParamcalcError
+from paramcalc.graph import build_graph
+from paramcalc.layers import REGISTRY
+from paramcalc.spec import load_text
+
+from conftest import ROOT
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def write(tmp_path, text, name="net.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def assert_one_clear_error(result, path, line=None, layer=None, *fragments):
+    """Exit code 2, one line on stderr naming the file (and line, and layer), nothing on stdout, no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit)
+    message = result.stderr.strip()
+    assert "Traceback" not in result.output and "Traceback" not in message
+    assert message.count("\n") == 0, message
+    assert message.startswith("paramcalc: error: "), message
+    assert result.stdout == ""
+    where = f"{path}:{line}:" if line is not None else str(path)
+    assert where in message, message
+    if layer is not None:
+        assert f"layer '{layer}'" in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+# Each case: the file, the line the mistake is on (counted by hand, from 1), the layer it names, and words the
+# message must contain.
+LAYER_CASES = {
+    "unknown_type_with_did_you_mean": ("""
+        input: [3, 32, 32]
+        layers:
+          - {type: conv, out: 8, kernel: 3}
+          - {name: act, type: rleu}
+        """, 4, "act", ["unknown layer type 'rleu'", "did you mean 'relu'"]),
+    "missing_attribute": ("""
+        input: [3, 32, 32]
+        layers:
+          - {type: relu}
+          - {name: c2, type: conv, kernel: 3}
+        """, 4, "c2", ["missing attribute 'out'"]),
+    "invalid_attribute_value_on_its_own_line": ("""
+        input: [3, 32, 32]
+        layers:
+          - {type: relu}
+          - name: c2
+            type: conv
+            out: 8
+            kernel: -3
+        """, 7, "c2", ["kernel", "at least 1"]),
+    "invalid_boolean": ("""
+        input: [3, 32, 32]
+        layers:
+          - {name: c1, type: conv, out: 8, kernel: 3, bias: maybe}
+        """, 3, "c1", ["bias must be true or false"]),
+    "invalid_choice_with_did_you_mean": ("""
+        input: [3, 8, 8]
+        layers:
+          - name: up
+            type: upsample
+            scale: 2
+            mode: bilnear
+        """, 6, "up", ["mode", "did you mean 'bilinear'"]),
+    "fractional_size": ("""
+        symbols: {c: 8}
+        input: [3, 8, 8]
+        layers:
+          - {name: c1, type: conv, out: c/3, kernel: 3}
+        """, 4, "c1", ["whole number"]),
+    "unknown_attribute_with_did_you_mean": ("""
+        input: [3, 32, 32]
+        layers:
+          - name: c1
+            type: conv
+            out: 8
+            kernel: 3
+            strides: 2
+        """, 7, "c1", ["unknown attribute 'strides'", "did you mean 'stride'"]),
+    "reference_to_an_unknown_layer": ("""
+        input: [3, 32, 32]
+        layers:
+          - {name: a, type: conv, out: 8, kernel: 3, padding: 1}
+          - {name: s, type: add, inputs: [prev, b]}
+        """, 4, "s", ["unknown input 'b'"]),
+    "reference_to_a_later_layer": ("""
+        input: [3, 32, 32]
+        layers:
+          - {name: a, type: conv, out: 8, kernel: 3, padding: 1}
+          - {name: s, type: add, inputs: [a, later]}
+          - {name: later, type: relu}
+        """, 4, "s", ["'later' is defined later"]),
+    "shape_mismatch_at_add": ("""
+        input: [3, 32, 32]
+        layers:
+          - {name: a, type: conv, out: 8, kernel: 3}
+          - {name: b, type: conv, out: 8, kernel: 1, input: input}
+          - {name: s, type: add, inputs: [a, b]}
+        """, 5, "s", ["cannot add", "[8, 30, 30]", "[8, 32, 32]"]),
+    "shape_mismatch_at_concat": ("""
+        input: [3, 32, 32]
+        layers:
+          - {name: a, type: conv, out: 8, kernel: 3}
+          - {name: b, type: conv, out: 4, kernel: 1, input: input}
+          - {name: cat, type: concat, inputs: [a, b]}
+        """, 5, "cat", ["cannot concatenate", "[8, 30, 30]", "[4, 32, 32]"]),
+    "shape_mismatch_at_linear": ("""
+        input: [3, 32, 32]
+        layers:
+          - {type: flatten}
+          - {name: fc, type: linear, in: 3000, out: 10}
+        """, 4, "fc", ["in: 3000", "3072"]),
+    "kernel_larger_than_padded_input": ("""
+        input: [3, 8, 8]
+        layers:
+          - {type: maxpool, kernel: 2}
+          - {name: c, type: conv, out: 8, kernel: 5, padding: 0}
+        """, 4, "c", ["kernel 5 is larger than its padded input 4"]),
+    "kernel_larger_than_padded_input_with_dilation": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: c, type: conv, out: 8, kernel: 3, dilation: 5, padding: 1}
+        """, 3, "c", ["kernel 3 (dilated to 11) is larger than its padded input 10"]),
+    "undeclared_symbol": ("""
+        symbols: {c: 8}
+        input: [3, 32, 32]
+        layers:
+          - {type: relu}
+          - {name: c2, type: conv, out: 2*d, kernel: 3}
+        """, 5, "c2", ["undeclared symbol 'd'"]),
+    "division_by_zero": ("""
+        symbols: {c: 8}
+        input: [3, 32, 32]
+        layers:
+          - {type: relu}
+          - {name: c2, type: conv, out: c//(c-8), kernel: 3}
+        """, 5, "c2", ["division by zero"]),
+    "division_by_zero_of_symbols": ("""
+        symbols: {c: null}
+        input: [3, 32, 32]
+        layers:
+          - {name: c1, type: conv, out: c/(c-c), kernel: 3}
+        """, 4, "c1", ["division by zero"]),
+    "duplicate_key_in_a_layer": ("""
+        input: [3, 8, 8]
+        layers:
+          - name: c1
+            type: conv
+            out: 3
+            kernel: 3
+            out: 4
+        """, 7, "c1", ["duplicate key 'out'"]),
+    "too_few_inputs_for_a_merge": ("""
+        input: [3, 8, 8]
+        layers:
+          - {type: relu}
+          - {name: s, type: add}
+        """, 4, "s", ["takes 2 or more inputs"]),
+    "block_missing_argument": ("""
+        input: [3, 8, 8]
+        blocks:
+          unit:
+            args: {c: null}
+            layers:
+              - {type: conv, out: c, kernel: 3, padding: 1}
+        layers:
+          - {name: u, type: unit}
+        """, 8, "u", ["needs argument 'c'"]),
+    "error_inside_a_block_names_the_dotted_layer": ("""
+        input: [3, 8, 8]
+        blocks:
+          unit:
+            args: {k: 3}
+            layers:
+              - {name: conv, type: conv, out: 4, kernel: k}
+        layers:
+          - {type: unit, name: u1}
+          - {type: unit, name: u2, k: 9}
+        """, 6, "u2.conv", ["kernel 9 is larger than its padded input 6"]),
+    "symbolic_concat_axis": ("""
+        symbols: {c: null}
+        input: [3, 8, 8]
+        layers:
+          - {type: relu}
+          - {name: cat, type: concat, inputs: [input, prev], axis: c}
+        """, 5, "cat", ["axis must be a number"]),
+    "symbolic_layernorm_dims": ("""
+        symbols: {c: null}
+        input: [3, 8, 8]
+        layers:
+          - {name: ln, type: layernorm, dims: 2*c}
+        """, 4, "ln", ["dims must be a number"]),
+}
+
+
+@pytest.mark.parametrize("case", list(LAYER_CASES), ids=list(LAYER_CASES))
+def test_layer_error_names_file_line_and_layer(tmp_path, case):
+    text, line, layer, fragments = LAYER_CASES[case]
+    path = write(tmp_path, text)
+    assert_one_clear_error(invoke("show", path), path, line, layer, *fragments)
+
+
+# ------------------------------------------------------------------------------------------- file problems
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.yaml"
+    assert_one_clear_error(invoke("show", path), path, None, None, "no such file")
+
+
+def test_yaml_syntax_error_names_its_line(tmp_path):
+    path = write(tmp_path, """
+        input: [3, 32, 32]
+        layers:
+          - type: conv: 2d
+            out: 8
+        """)
+    assert_one_clear_error(invoke("show", path), path, 3, None, "YAML syntax error")
+
+
+def test_empty_file(tmp_path):
+    path = write(tmp_path, "")
+    assert_one_clear_error(invoke("show", path), path, None, None, "empty")
+    path = write(tmp_path, "# only a comment\n", "comment.yaml")
+    assert_one_clear_error(invoke("show", path), path, None, None, "empty")
+
+
+def test_duplicate_top_level_key(tmp_path):
+    path = write(tmp_path, """
+        input: [3, 8, 8]
+        layers:
+          - {type: relu}
+        layers:
+          - {type: tanh}
+        """)
+    assert_one_clear_error(invoke("show", path), path, 4, None, "duplicate key 'layers'", "first on line 2")
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/object/new:os.system",
+                                 "!!python/name:os.system", "!!python/object:os.PathLike"])
+def test_unsafe_yaml_tags_are_refused_and_nothing_runs(tmp_path, tag):
+    marker = tmp_path / "ran"
+    path = write(tmp_path, f"""
+        name: x
+        input: [3, 8, 8]
+        notes: {tag} ["touch {marker}"]
+        layers:
+          - {{type: relu}}
+        """)
+    message = assert_one_clear_error(invoke("show", path), path, 3, None)
+    assert "python" in message
+    assert not marker.exists()
+
+
+def test_set_of_an_undeclared_symbol(tmp_path):
+    path = write(tmp_path, """
+        symbols: {c: 8}
+        input: [3, 8, 8]
+        layers:
+          - {type: conv, out: c, kernel: 3}
+        """)
+    message = assert_one_clear_error(invoke("show", path, "--set", "cc=4"), path, None, None,
+                                     "declares no symbol 'cc'", "did you mean 'c'")
+    assert "--set" in message
+
+
+def test_set_of_a_value_that_is_not_a_number(tmp_path):
+    path = write(tmp_path, """
+        symbols: {c: 8}
+        input: [3, 8, 8]
+        layers:
+          - {type: conv, out: c, kernel: 3}
+        """)
+    result = invoke("show", path, "--set", "c=__import__('os')")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--set c=" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------- resources
+
+BILLION_LAUGHS = "\n".join(
+    [f"a0: &a0 [{', '.join(['lol'] * 9)}]"] +
+    [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]) + "\n"
+
+BOMBS = {
+    # 9**10 = 3.5 billion strings from a 1 KB file. Counting YAML values with aliases expanded, a0 holds 10,
+    # a_i = 1 + 9 * a_(i-1): a4 = 66,430, a5 = 597,871 > 200,000 (the limit), so a5 on line 6 is refused
+    "billion_laughs": (BILLION_LAUGHS, 6, None, ["alias"]),
+    "repeat_a_billion": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: r, type: relu, repeat: 1000000000}
+        """, 3, "r", ["repeat"]),
+    "repeat_an_expression": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: r, type: relu, repeat: 10**9}
+        """, 3, "r", ["repeat"]),
+    "nested_blocks_each_with_large_repeats": ("""
+        input: [3, 8, 8]
+        blocks:
+          b1:
+            layers:
+              - {type: relu, repeat: 10000}
+          b2:
+            layers:
+              - {type: b1, repeat: 10000}
+          b3:
+            layers:
+              - {type: b2, repeat: 10000}
+        layers:
+          - {type: b3, repeat: 10000}
+        """, 5, None, ["more than", "layers"]),
+    "deeply_nested_flow_lists": ("input: [3, 8, 8]\nlayers: " + "[" * 100_000 + "]" * 100_000 + "\n", 2, None,
+                                 ["nesting deeper"]),
+    "deeply_nested_block_lists": ("input: [3, 8, 8]\nlayers:\n" + "- " * 50_000 + "relu\n", 3, None,
+                                  ["nesting deeper"]),
+    "deeply_nested_mappings": ("input: [3, 8, 8]\nlayers: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n", 2, None,
+                               ["nesting deeper"]),
+    "blocks_nested_too_deep": ("input: [3, 8, 8]\nblocks:\n" + "".join(
+        f"  b{i}:\n    layers:\n      - {{type: b{i + 1}}}\n" for i in range(40)) +
+        "  b40:\n    layers:\n      - {type: relu}\nlayers:\n  - {type: b0}\n",
+        # block i's layer is on line 5 + 3i; the 17th instance (of b16, inside b15, line 50) is one too deep;
+        # unnamed instances are named type + counter: b01, b11, ...
+        50, ".".join(f"b{i}1" for i in range(17)), ["nested more than 16"]),
+    "a_block_that_uses_itself": ("""
+        input: [3, 8, 8]
+        blocks:
+          loop:
+            layers:
+              - {type: relu}
+              - {name: again, type: loop}
+        layers:
+          - {name: l, type: loop}
+        """, 6, "l.again", ["uses itself"]),
+    "a_huge_exponent": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: c, type: conv, out: 2**100000000, kernel: 3}
+        """, 3, "c", ["exponent"]),
+    "a_tower_of_powers": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: c, type: conv, out: 64**64**64, kernel: 3}
+        """, 3, "c", ["too large"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BOMBS), ids=list(BOMBS))
+def test_resource_bomb_is_refused_within_a_second(tmp_path, case):
+    text, line, layer, fragments = BOMBS[case]
+    path = write(tmp_path, text)
+    start = time.perf_counter()
+    result = invoke("show", path)
+    elapsed = time.perf_counter() - start
+    assert_one_clear_error(result, path, line, layer, *fragments)
+    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+
+
+def test_a_chain_of_symbolic_strided_layers_is_analysed_in_seconds(tmp_path):
+    # Each stride-2 layer nests one more floor in H; comparing those expressions pairwise once took minutes.
+    path = write(tmp_path, """
+        symbols: {H: null}
+        input: [3, H, H]
+        layers:
+          - {type: conv, out: 3, kernel: 3, stride: 2, padding: 1, repeat: 12}
+        """)
+    start = time.perf_counter()
+    result = invoke("show", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - start < 10
+
+
+# ------------------------------------------------------------------------------------------ real process
+
+
+def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
+    path = write(tmp_path, """
+        input: [3, 32, 32]
+        layers:
+          - {type: conv, out: 8, kernel: 3}
+          - {name: act, type: rleu}
+        """)
+    for args, line, layer in (((path,), 4, "act"), ((tmp_path / "missing.yaml",), None, None)):
+        proc = subprocess.run([sys.executable, "-m", "paramcalc", "show", *map(str, args)], capture_output=True,
+                              text=True, cwd=ROOT, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stdout == ""
+        assert "Traceback" not in proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr
+        assert f"{args[0]}:" in lines[0]
+        if line is not None:
+            assert f"{args[0]}:{line}: layer '{layer}'" in lines[0]
+
+
+# ------------------------------------------------------------------------------------------------ fuzzing
+
+_VALUES = st.one_of(st.integers(-2, 6), st.sampled_from([0.5, 1.5, "same", "valid", True, False, None, "c", "c//2",
+                                                          "2*c", "nearest", "bilinear", [1, 2], [[1, 0], [0, 1]],
+                                                          [2], [], [3, 3, 3], [-1, 4], "x", "1/0"]))
+
+
+@st.composite
+def _random_layers(draw):
+    types = sorted({layer.type for layer in REGISTRY.values()})
+    layers = []
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(types))
+        layer = {"type": kind, "name": f"l{i}"}
+        for attr in REGISTRY[kind].attributes:
+            if draw(st.booleans()):
+                layer[attr] = draw(_VALUES)
+        if draw(st.booleans()):
+            earlier = ["input"] + [f"l{j}" for j in range(i)]
+            layer["inputs"] = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=3))
+        layers.append(layer)
+    shape = draw(st.sampled_from([[3, 8, 8], [4, 5], [6], [2, 3, 4, 5], ["c", 8, 8], [4, "c", 7]]))
+    return {"symbols": {"c": draw(st.sampled_from([None, 4]))}, "input": shape, "layers": layers}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_random_layers())
+def test_random_layer_soup_is_analysed_or_refused_never_crashes(doc):
+    """Any attribute value on any layer type ends in a result or a ParamcalcError (exit 2), never another
+    exception (which the CLI would report as an internal error, exit 3)."""
+    try:
+        analyze(build_graph(load_text(json.dumps(doc), "soup.yaml"), "soup.yaml"))
+    except ParamcalcError:
+        pass
