@@ -19,7 +19,7 @@ from typing import Any
 
 from . import num
 from .errors import RuleError, SpecError
-from .graph import Graph, Node
+from .graph import Graph, Node, used_at
 from .layers import CATEGORIES, MAC_CATEGORIES, REGISTRY, AxisField, Field
 from .layers.base import fmt_shape
 
@@ -182,6 +182,7 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings) ->
             message += " (inputs: " + ", ".join(f"{n} {fmt_shape(s)}" for n, s in zip(node.inputs, ins)) + ")"
         else:
             message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
+        message += used_at(node.calls)
         raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
     if not field.aligned and all(fields[i].aligned for i in node.inputs):
         warnings.append(f"{node.name}: merges receptive fields that are not aligned (different centres or strides); "

@@ -42,6 +42,7 @@ class Node:
     line: int | None = None
     trainable: bool = True
     written_type: str = ""    # the type as written in the file ("conv2d", "bn")
+    calls: tuple = ()         # (block type, line it is used on) for each enclosing block instance, outermost first
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,14 @@ class Graph:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+
+def used_at(calls) -> str:
+    """' (in block 'down', used on line 30)': where a layer inside a block comes from, since the mistake is often
+    in the arguments the block was given there."""
+    if not calls:
+        return ""
+    return " (" + ", ".join(f"in block '{block}' used on line {line}" for block, line in reversed(calls)) + ")"
 
 
 def _suggest(word, candidates) -> str:
@@ -136,10 +145,12 @@ class _Builder:
         self.nodes: list[Node] = []
         self.names: dict[str, Node] = {}
         self.aliases: dict[str, str] = {}  # block instance / repeat group name -> its output node
+        self.calls: tuple = ()             # the block instances being expanded: (block type, line used on)
 
     # -- errors
     def error(self, message, line=None, layer=None, layer_type=None):
-        return SpecError(message, file=self.file, line=line, layer=layer, layer_type=layer_type)
+        return SpecError(message + used_at(self.calls), file=self.file, line=line, layer=layer,
+                         layer_type=layer_type)
 
     # -- top level
     def build(self) -> Graph:
@@ -312,7 +323,8 @@ class _Builder:
             spec = [spec]
         if not isinstance(spec, list) or not spec:
             raise self.error("`outputs:` must be a list of layer names", line=line)
-        return [self.resolve(ref, self.top_local, last, set(), line, "outputs", None) for ref in spec]
+        return [self.resolve(ref, self.top_local, last, set(), line, None, None, what="`outputs:` entry")
+                for ref in spec]
 
     # -- expansion
     def expand(self, layers, env, prefix, scope, block_input, stack, trainable, line) -> str:
@@ -400,9 +412,9 @@ class _Builder:
                              layer_type=type_name)
         return value
 
-    def resolve(self, ref, local, prev, declared, line, full, type_name) -> str:
+    def resolve(self, ref, local, prev, declared, line, full, type_name, what="input") -> str:
         if not isinstance(ref, str):
-            raise self.error(f"an input must be a layer name, got {ref!r}", line=line, layer=full,
+            raise self.error(f"an {what} must be a layer name, got {ref!r}", line=line, layer=full,
                              layer_type=type_name)
         if ref == "prev":
             return prev
@@ -418,7 +430,7 @@ class _Builder:
             raise self.error(f"input '{ref}' is defined later; a layer can only take earlier layers as input "
                              f"(this keeps the graph free of cycles)", line=line, layer=full, layer_type=type_name)
         candidates = [k for k in local if k != "in"] + sorted(self.input_names) + ["prev", "in"]
-        raise self.error(f"unknown input '{ref}'{_suggest(ref, candidates)}", line=line, layer=full,
+        raise self.error(f"unknown {what} '{ref}'{_suggest(ref, candidates)}", line=line, layer=full,
                          layer_type=type_name)
 
     def substitute(self, raw, env):
@@ -490,7 +502,7 @@ class _Builder:
         if len(self.nodes) >= MAX_LAYERS:
             raise self.error(f"the architecture expands to more than {MAX_LAYERS:,} layers", line=line, layer=full,
                              layer_type=kind)
-        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name)
+        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name, self.calls)
         self.nodes.append(node)
         self.names[full] = node
         return full
@@ -525,8 +537,13 @@ class _Builder:
                     block_env[arg] = self.block_arg(default, block_env, arg)
             except RuleError as e:
                 raise self.error(str(e), line=raw.line_of(arg), layer=full, layer_type=type_name) from None
-        out = self.expand(block["layers"], block_env, full + ".", scope + ((full, type_name),), sources[0],
-                          stack + (type_name,), trainable, block.line_of("layers"))
+        outer = self.calls
+        self.calls = outer + ((type_name, line),)
+        try:
+            out = self.expand(block["layers"], block_env, full + ".", scope + ((full, type_name),), sources[0],
+                              stack + (type_name,), trainable, block.line_of("layers"))
+        finally:
+            self.calls = outer
         self.aliases[full] = out
         return out
 

@@ -458,3 +458,47 @@ def test_random_layer_soup_is_analysed_or_refused_never_crashes(doc):
         analyze(build_graph(load_text(json.dumps(doc), "soup.yaml"), "soup.yaml"))
     except ParamcalcError:
         pass
+
+
+def test_errors_inside_a_block_also_name_the_line_the_block_is_used_on(tmp_path):
+    path = write(tmp_path, """
+        input: [3, 8, 8]
+        blocks:
+          down:
+            args: {k: 3, pad: valid}
+            layers:
+              - {type: conv, out: 8, kernel: k, padding: pad}
+        layers:
+          - {type: down}
+          - {type: down, k: 9}
+        """)
+    # Line 6 holds the conv; line 9 passes the kernel that no longer fits the 6x6 map left by the first block.
+    assert_one_clear_error(invoke("show", path), path, 6, "down2.conv1", "larger than its padded input",
+                           "in block 'down' used on line 9")
+
+
+def test_a_misspelt_padding_word_passed_to_a_block_gets_a_suggestion(tmp_path):
+    path = write(tmp_path, """
+        input: [3, 8, 8]
+        blocks:
+          b:
+            args: {pad: valid}
+            layers:
+              - {type: conv, out: 8, kernel: 3, padding: pad}
+        layers:
+          - {type: b, pad: sme}
+        """)
+    assert_one_clear_error(invoke("show", path), path, 6, "b1.conv1", "got 'sme'; did you mean 'same'?",
+                           "used on line 8")
+
+
+def test_an_unknown_output_is_named_as_an_outputs_entry(tmp_path):
+    path = write(tmp_path, """
+        input: [3, 8, 8]
+        layers:
+          - {type: relu}
+        outputs: [relu9]
+        """)
+    message = assert_one_clear_error(invoke("show", path), path, 4, None, "unknown `outputs:` entry 'relu9'",
+                                     "did you mean 'relu1'?")
+    assert "layer 'outputs'" not in message

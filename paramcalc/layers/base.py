@@ -94,6 +94,10 @@ def read_attr(name: str, spec: Attr, raw, env: Mapping[str, Any]):
     if kind == "padding":
         if isinstance(raw, str) and raw in ("same", "valid"):
             return raw
+        if isinstance(raw, str) and raw.isidentifier() and raw not in env:
+            hint = difflib.get_close_matches(raw, ["same", "valid", *env], n=1)
+            raise RuleError(f"{name} must be a size, a list of sizes, 'same' or 'valid', got '{raw}'"
+                            + (f"; did you mean '{hint[0]}'?" if hint else ""))
         if isinstance(raw, list):
             if not raw:
                 raise RuleError(f"{name} must not be an empty list")
