@@ -52,7 +52,9 @@ def main():
     """
 
 
+from .run import run  # noqa: E402
 from .show import list_command, show  # noqa: E402
 
 main.add_command(show)
 main.add_command(list_command)
+main.add_command(run)
