@@ -120,7 +120,9 @@ def percentile(values, q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _step(model_fn, model, inputs, train: bool) -> Callable[[], None]:
+def step_function(model_fn, model, inputs, train: bool) -> Callable[[], None]:
+    """One iteration: inference (eval mode is the caller's) or a training step (forward, backward of the sum of
+    the outputs, gradients cleared)."""
     if not train:
         def infer():
             with torch.inference_mode():
@@ -158,6 +160,29 @@ def _timed(step, device, iterations: int, advance) -> list:
     return times
 
 
+def time_steps(step, device, *, warmup: int, iters: int, progress=no_progress):
+    """``warmup`` untimed calls of ``step``, then ``iters`` timed ones; returns (seconds per timed iteration,
+    bytes in use before timing, peak bytes during timing, what the memory figures are)."""
+    with progress("warm-up", warmup) as advance:
+        for _ in range(warmup):
+            step()
+            advance()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        baseline = torch.cuda.memory_allocated(device)
+        kind = "torch.cuda.max_memory_allocated over the timed iterations"
+    else:
+        reset = _reset_cpu_peak()
+        baseline = _proc_status("VmRSS") or 0
+        kind = ("peak resident set of the process over the timed iterations (VmHWM)" if reset else
+                "peak resident set of the process since it started (getrusage)")
+    with progress("timed", iters) as advance:
+        times = _timed(step, device, iters, advance)
+    peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else _cpu_peak()
+    return times, baseline, peak, kind
+
+
 def measure(target, *, overrides=None, device: str = "auto", batch: int = 1, dtype: str = "fp32",
             train: bool = False, compile: bool = False, channels_last: bool = False, warmup: int = 10,
             iters: int = 50, progress=no_progress) -> dict:
@@ -185,28 +210,13 @@ def measure(target, *, overrides=None, device: str = "auto", batch: int = 1, dty
     model_fn = model
     if compile:
         model_fn = torch.compile(model)
-    step = _step(model_fn, model, inputs, train)
+    step = step_function(model_fn, model, inputs, train)
 
     try:
-        with progress("warm-up", warmup) as advance:
-            for _ in range(warmup):
-                step()
-                advance()
         if compile and warmup == 0:
             step()  # compile outside the timed iterations
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-            torch.cuda.reset_peak_memory_stats(dev)
-            baseline = torch.cuda.memory_allocated(dev)
-            memory_kind = "torch.cuda.max_memory_allocated over the timed iterations"
-        else:
-            reset = _reset_cpu_peak()
-            baseline = _proc_status("VmRSS") or 0
-            memory_kind = ("peak resident set of the process over the timed iterations (VmHWM)" if reset else
-                           "peak resident set of the process since it started (getrusage)")
-        with progress("timed", iters) as advance:
-            times = _timed(step, dev, iters, advance)
-        measured_peak = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else _cpu_peak()
+        times, baseline, measured_peak, memory_kind = time_steps(step, dev, warmup=warmup, iters=iters,
+                                                                 progress=progress)
     except ParamcalcError:
         raise
     except Exception as e:  # compile failures, BatchNorm in training with one value per channel, out of memory
