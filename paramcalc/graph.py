@@ -345,8 +345,12 @@ class _Builder:
                          layer_type=type_name)
 
     def substitute(self, raw, env):
-        """Block arguments can carry any value: a name standing alone is replaced by its value."""
-        if isinstance(raw, str) and raw in env and not num.is_concrete(env[raw]) and isinstance(env[raw], (bool, str)):
+        """Block arguments can carry any value: a name standing alone is replaced by its value.
+
+        Words, booleans and lists (a kernel [1, 7], a padding [0, 3]) are put in place as they are; numbers and
+        expressions are left to the attribute's reader, which evaluates the name.
+        """
+        if isinstance(raw, str) and raw in env and isinstance(env[raw], (bool, str, list)):
             return env[raw]
         if isinstance(raw, list):
             return [self.substitute(x, env) for x in raw]
