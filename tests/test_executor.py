@@ -232,6 +232,28 @@ def test_forward_follows_the_residual_graph():
     torch.testing.assert_close(model(x), torch.relu(x))
 
 
+def test_in_place_activations_never_change_a_tensor_read_elsewhere():
+    # conv's output feeds both the relu and the add: the relu must not overwrite it, so y = c + relu(c).
+    model = built("""
+        input: [2, 5, 5]
+        layers:
+          - {name: c, type: conv, out: 2, kernel: 1}
+          - {name: r, type: relu}
+          - {name: s, type: add, inputs: [c, r]}
+          - {name: r2, type: relu}
+    """)
+    assert model.layer_module("r").inplace is False and model.layer_module("r2").inplace is True
+    x = torch.randn(3, 2, 5, 5)
+    c = model.layer_module("c")(x)
+    torch.testing.assert_close(model(x), torch.relu(c + torch.relu(c)))
+
+
+def test_a_training_step_runs_backward_through_the_graph():
+    model = to_torch("resnet_basic", c=4, H=6).train()
+    model(torch.randn(2, 4, 6, 6)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
 def test_several_inputs_and_outputs():
     model = built("""
         inputs: {a: [2, 3, 3], b: [2, 3, 3]}

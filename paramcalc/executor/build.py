@@ -4,6 +4,10 @@ Each layer becomes the module its type's ``torch`` rule builds, registered under
 (``layer1.0.conv2`` -> ``layer1_0_conv2``), so ``named_parameters()`` reads ``layer1_0_conv2.weight``. The forward
 pass walks the nodes in the graph's topological order and drops each tensor after its last use, as the engine's
 peak-memory model assumes.
+
+ReLU, ReLU6 and leaky ReLU run in place (as torchvision's models do) when that cannot be seen: their input is the
+output of a layer that creates a new tensor and does not keep it for its backward pass (conv, linear, batchnorm,
+add, ...), and nothing else reads that output. Everywhere else every layer writes a new tensor.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ from ..engine import Analysis, analyze
 from ..errors import RuleError, SpecError, UsageError
 from ..graph import Graph
 from ..layers import REGISTRY
+
+
+IN_PLACE_ACTIVATIONS = ("relu", "relu6", "leaky_relu")
+# Layers whose output is a new tensor (not a view of the input) that their backward pass does not read.
+FRESH_OUTPUT = ("conv", "depthwise_conv", "conv_transpose", "linear", "batchnorm", "groupnorm", "layernorm", "add",
+                "concat", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "upsample")
 
 
 class LayerFailure(Exception):
@@ -86,6 +96,22 @@ class GraphModule(nn.Module):
             self.attribute_of[node.name] = attribute
             shapes[node.name] = out
         self.plan = self._plan(graph)
+        self._activate_in_place(graph)
+
+    def _activate_in_place(self, graph: Graph) -> None:
+        consumers: dict[str, int] = {}
+        for node in graph.nodes:
+            for src in node.inputs:
+                consumers[src] = consumers.get(src, 0) + 1
+        types = {node.name: node.type for node in graph.nodes}
+        for node in graph.nodes:
+            if node.type not in IN_PLACE_ACTIVATIONS or len(node.inputs) != 1:
+                continue
+            source = node.inputs[0]
+            if (types.get(source) in FRESH_OUTPUT and consumers[source] == 1 and source not in graph.outputs):
+                module = self.layer_module(node.name)
+                if hasattr(module, "inplace"):
+                    module.inplace = True
 
     def _free_attribute(self, layer_name: str) -> str:
         attribute = layer_name.replace(".", "_")
