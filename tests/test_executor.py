@@ -61,8 +61,8 @@ def test_every_bundled_architecture_builds_and_matches_the_engine(path):
 
     totals = analyze(graph).totals
     large = totals.params > META_ABOVE_PARAMS or totals.macs > META_ABOVE_MACS
-    with torch.device("meta" if large else "cpu"):
-        model = to_torch(graph, verify=False)
+    model = to_torch(graph, verify=False, device="meta" if large else "cpu")
+    assert next(model.parameters()).device.type == ("meta" if large else "cpu")
     summary = verify(model)
     assert summary["layers"] == len(graph.nodes)
     assert sum(p.numel() for p in model.parameters()) == totals.params

@@ -28,19 +28,23 @@ def require_torch():
 def to_torch(path_or_graph, *, verify: bool = True, device=None, **overrides):
     """Build an architecture (a file, a bundled name, or a built Graph) as a ``GraphModule`` with random weights.
 
-    ``overrides`` give symbols values (``to_torch('resnet_basic', c=64)``). With ``verify`` (the default) every
-    layer's output shape and parameter and buffer shapes are checked against the engine's predictions on a batch
-    of one, run without gradients on ``device`` (the module's own device by default); a disagreement raises
-    ``VerificationError`` naming the layer and both values.
+    ``overrides`` give symbols values (``to_torch('resnet_basic', c=64)``). ``device`` (default: PyTorch's current
+    default device) is where the module is built and verified. With ``verify`` (the default) every layer's output
+    shape and parameter and buffer shapes are checked against the engine's predictions on a batch of one, run
+    without gradients; a disagreement raises ``VerificationError`` naming the layer and both values.
 
     >>> model = to_torch("alexnet")                                   # doctest: +SKIP
     >>> sum(p.numel() for p in model.parameters())                    # doctest: +SKIP
     61100840
     """
-    require_torch()
+    torch = require_torch()
     from .build import build
 
-    model = build(path_or_graph, overrides)
+    if device is None:
+        model = build(path_or_graph, overrides)
+    else:
+        with torch.device(device):
+            model = build(path_or_graph, overrides)
     if verify:
         from .verify import verify as _verify
 
