@@ -457,3 +457,16 @@ def test_importing_paramcalc_does_not_import_torch():
 
 def test_errors_are_paramcalc_errors():
     assert issubclass(VerificationError, ParamcalcError) and VerificationError.exit_code == 1
+
+
+def test_the_benchmark_says_when_torchvision_is_missing(monkeypatch, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "resnet50_vs_torchvision.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # `import torchvision` now raises ImportError
+    with pytest.raises(SystemExit) as e:
+        bench.main(["--device", "cpu"])
+    assert e.value.code == 2
+    assert "torchvision is not installed" in capsys.readouterr().err

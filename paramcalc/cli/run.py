@@ -7,7 +7,7 @@ import click
 from .common import parse_sets
 
 
-@click.command()
+@click.command(short_help="Build it in PyTorch, verify the engine against it, and time it.")
 @click.argument("target", metavar="FILE_OR_NAME")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where to run: auto takes the GPU when CUDA is available.")
@@ -34,7 +34,7 @@ def run(target, device, batch, dtype, train, compile_, channels_last, warmup, it
     Examples:
       paramcalc run alexnet --device cpu --iters 20
       paramcalc run resnet_basic --set c=64 --batch 8 --format json
-      paramcalc run resnet50.yaml --device cuda --dtype bf16 --batch 256 --channels-last --compile
+      paramcalc run resnet50 --device cuda --dtype bf16 --batch 256 --channels-last --compile
     """
     from ..executor import require_torch
 
