@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import platform
-import resource
 import statistics
 import sys
 import time
@@ -102,6 +101,8 @@ def _cpu_peak() -> int:
     hwm = _proc_status("VmHWM")
     if hwm is not None:
         return hwm
+    import resource  # POSIX only
+
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
 
