@@ -54,6 +54,7 @@ def main():
 
 from .compare import compare  # noqa: E402
 from .check import check  # noqa: E402
+from .run import run  # noqa: E402
 from .show import list_command, show  # noqa: E402
 from .snapshot import snapshot  # noqa: E402
 
@@ -62,3 +63,4 @@ main.add_command(list_command)
 main.add_command(compare)
 main.add_command(check)
 main.add_command(snapshot)
+main.add_command(run)

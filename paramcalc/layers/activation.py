@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import ACTIVATION, SOFTMAX, Attr, KeepsField, Layer, NoParams, numel, register
+from .base import ACTIVATION, SOFTMAX, Attr, KeepsField, Layer, NoParams, as_float, numel, register, torch_modules
 
 
 class _Activation(NoParams, KeepsField, Layer):
@@ -17,24 +17,35 @@ class _Activation(NoParams, KeepsField, Layer):
     def ops(self, a, ins, out):
         return {ACTIVATION: numel(out)}
 
+    def torch(self, a, ins, out):
+        return self.make_torch(torch_modules().nn, a)  # make_torch: given to _activation below
 
-def _activation(name, summary, aliases=(), attributes=None):
+
+def _activation(name, summary, make_torch, aliases=(), attributes=None):
+    """Register an activation; ``make_torch(nn, attrs)`` builds its torch.nn module (not in place: the graph may
+    still need the input)."""
     cls = type(name.title().replace("_", ""), (_Activation,), {
-        "type": name, "aliases": aliases, "summary": summary, "attributes": attributes or {}})
+        "type": name, "aliases": aliases, "summary": summary, "attributes": attributes or {},
+        "make_torch": staticmethod(make_torch)})
     return register(cls)
 
 
-_activation("relu", "max(0, x)")
-_activation("relu6", "min(max(0, x), 6) (MobileNet)")
+_activation("relu", "max(0, x)", lambda nn, a: nn.ReLU())
+_activation("relu6", "min(max(0, x), 6) (MobileNet)", lambda nn, a: nn.ReLU6())
 _activation("leaky_relu", "x if x > 0 else negative_slope * x (YOLO v1: 0.1)",
+            lambda nn, a: nn.LeakyReLU(as_float(a.negative_slope)),
             attributes={"negative_slope": Attr("number", 0.01)})
-_activation("elu", "x if x > 0 else alpha * (exp(x) - 1)", attributes={"alpha": Attr("number", 1)})
-_activation("sigmoid", "1 / (1 + exp(-x))")
-_activation("tanh", "hyperbolic tangent")
-_activation("gelu", "x * Phi(x)", attributes={"approximate": Attr("choice", "none", choices=("none", "tanh"))})
-_activation("silu", "x * sigmoid(x)", aliases=("swish",))
-_activation("hardswish", "x * relu6(x + 3) / 6 (MobileNet v3)", aliases=("hard_swish",))
-_activation("hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3's squeeze-excitation gate)", aliases=("hard_sigmoid",))
+_activation("elu", "x if x > 0 else alpha * (exp(x) - 1)", lambda nn, a: nn.ELU(as_float(a.alpha)),
+            attributes={"alpha": Attr("number", 1)})
+_activation("sigmoid", "1 / (1 + exp(-x))", lambda nn, a: nn.Sigmoid())
+_activation("tanh", "hyperbolic tangent", lambda nn, a: nn.Tanh())
+_activation("gelu", "x * Phi(x)", lambda nn, a: nn.GELU(approximate=a.approximate),
+            attributes={"approximate": Attr("choice", "none", choices=("none", "tanh"))})
+_activation("silu", "x * sigmoid(x)", lambda nn, a: nn.SiLU(), aliases=("swish",))
+_activation("hardswish", "x * relu6(x + 3) / 6 (MobileNet v3)", lambda nn, a: nn.Hardswish(),
+            aliases=("hard_swish",))
+_activation("hardsigmoid", "relu6(x + 3) / 6 (MobileNet v3's squeeze-excitation gate)",
+            lambda nn, a: nn.Hardsigmoid(), aliases=("hard_sigmoid",))
 
 
 @register
@@ -47,6 +58,9 @@ class PReLU(_Activation):
         if a.channelwise and not ins[0]:
             raise RuleError("channelwise prelu needs an input with a channel axis")
         return {"weight": (ins[0][0] if a.channelwise else 1,)}
+
+    def torch(self, a, ins, out):
+        return torch_modules().nn.PReLU(num_parameters=self.params(a, ins, out)["weight"][0])
 
 
 @register
@@ -63,3 +77,6 @@ class Softmax(NoParams, KeepsField, Layer):
 
     def ops(self, a, ins, out):
         return {SOFTMAX: numel(out)}
+
+    def torch(self, a, ins, out):
+        return torch_modules().nn.Softmax(dim=a.axis)

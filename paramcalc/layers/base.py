@@ -6,6 +6,8 @@ A layer type is one class. Its rules, each a method, sit together:
   buffers(a, ins, out)      -> non-trainable tensors (BatchNorm's running statistics)
   ops(a, ins, out)          -> operations per sample by category (see CATEGORIES)
   receptive_field(a, ins, fields) -> the output's receptive field per spatial axis
+and, for the executor only, a sixth:
+  torch(a, ins, out)        -> the torch.nn.Module computing the layer (torch imported inside the rule, never here)
 ``a`` holds the layer's validated attributes, ``ins`` the input shapes. Rules raise RuleError for bad input.
 """
 
@@ -252,6 +254,13 @@ class Layer:
     def check_attrs(self, a: Attrs) -> None:
         """Checks among attributes that need no input shape (optional)."""
 
+    def torch(self, a: Attrs, ins: tuple, out: Shape):
+        """The PyTorch module computing this layer: its forward takes the input tensors in order and returns the
+        output; its parameters and buffers carry the names and shapes of ``params`` and ``buffers``. Only the
+        executor calls it; torch is imported inside each rule. A type without this rule cannot be executed."""
+        raise RuleError(f"layer type '{self.type}' has no torch rule, so paramcalc cannot build it in PyTorch "
+                        f"(add a torch method to its class in paramcalc/layers/)")
+
 
 class NoParams:
     def params(self, a, ins, out):
@@ -274,6 +283,18 @@ class KeepsField:
 class WholeField:
     def receptive_field(self, a, ins, fields):
         return WHOLE
+
+
+def torch_modules():
+    """paramcalc.executor.modules (which imports torch), loaded on first use by a torch rule and never before."""
+    from ..executor import modules
+
+    return modules
+
+
+def as_float(x) -> float:
+    """A layer's number (int, exact Fraction) as the float PyTorch expects."""
+    return float(x)
 
 
 REGISTRY: dict[str, Layer] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import num
 from ..errors import RuleError
 from .base import (BIAS, CONV, Attr, Layer, REQUIRED, numel, per_axis, register, resolve_padding,
-                   spatial_input, upsampling_field, window_field, window_output)
+                   spatial_input, torch_modules, upsampling_field, window_field, window_output)
 
 _WINDOW = {
     "kernel": Attr("spatial", REQUIRED, doc="kernel size: an int or one per spatial axis"),
@@ -61,6 +61,12 @@ class _Convolution(Layer):
     def receptive_field(self, a, ins, fields):
         c_in, out, g, sizes, k, s, pads, d = self.geometry(a, ins)
         return window_field(fields, k, s, [p[0] for p in pads], d)
+
+    def torch(self, a, ins, out):
+        # Symmetric padding goes to nn.ConvNd; per-side padding and 'same' with stride > 1 get an explicit zero pad.
+        c_in, c_out, g, sizes, k, s, pads, d = self.geometry(a, ins)
+        return torch_modules().conv(len(sizes), pads, in_channels=c_in, out_channels=c_out, kernel_size=k,
+                                    stride=s, dilation=d, groups=g, bias=a.bias)
 
 
 @register
@@ -161,3 +167,9 @@ class ConvTranspose(Layer):
         c_in, sizes, k, s, p, op, d = self.geometry(a, ins)
         reach = [num.ceildiv(dd * (kk - 1) + 1, ss) for kk, ss, dd in zip(k, s, d)]
         return upsampling_field(fields, s, reach)
+
+    def torch(self, a, ins, out):
+        c_in, sizes, k, s, p, op, d = self.geometry(a, ins)
+        cls = torch_modules().by_rank("ConvTranspose", len(sizes))
+        return cls(c_in, a.out, k, stride=s, padding=p, output_padding=op, groups=a.groups, bias=a.bias,
+                   dilation=d)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import BIAS, LINEAR, Attr, Layer, REQUIRED, WholeField, fmt_shape, numel, register
+from .base import BIAS, LINEAR, Attr, Layer, REQUIRED, WholeField, fmt_shape, numel, register, torch_modules
 
 
 @register
@@ -47,3 +47,6 @@ class Linear(WholeField, Layer):
         if a.bias:
             ops[BIAS] = numel(out)
         return ops
+
+    def torch(self, a, ins, out):
+        return torch_modules().nn.Linear(self.features(a, ins), a.out, bias=a.bias)

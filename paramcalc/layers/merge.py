@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import ELEMENTWISE, Attr, Layer, NoParams, fmt_shape, merge_fields, numel, register
+from .base import ELEMENTWISE, Attr, Layer, NoParams, fmt_shape, merge_fields, numel, register, torch_modules
 
 
 def broadcast(shapes, verb: str) -> tuple:
@@ -37,12 +37,16 @@ class _Elementwise(NoParams, Layer):
     def receptive_field(self, a, ins, fields):
         return merge_fields(fields)
 
+    def torch(self, a, ins, out):
+        return getattr(torch_modules(), self.torch_module)()
+
 
 @register
 class Add(_Elementwise):
     type = "add"
     aliases = ("sum",)
     verb = "add"
+    torch_module = "Add"
     summary = "element-wise sum of two or more inputs (residual connections); shapes broadcast"
 
 
@@ -51,6 +55,7 @@ class Multiply(_Elementwise):
     type = "multiply"
     aliases = ("mul",)
     verb = "multiply"
+    torch_module = "Multiply"
     summary = "element-wise product (squeeze-excitation: features x channel gates of shape [C, 1, 1])"
 
 
@@ -87,3 +92,6 @@ class Concat(NoParams, Layer):
 
     def receptive_field(self, a, ins, fields):
         return merge_fields(fields)
+
+    def torch(self, a, ins, out):
+        return torch_modules().Concat(a.axis)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import NORM, Attr, KeepsField, Layer, NoParams, REQUIRED, fmt_shape, numel, register
+from .base import (NORM, Attr, KeepsField, Layer, NoParams, REQUIRED, as_float, fmt_shape, numel, register,
+                   torch_modules)
 
 
 class _Norm(KeepsField, Layer):
@@ -40,6 +41,14 @@ class BatchNorm(_Norm):
         c = self.channels(ins)
         return {"running_mean": (c,), "running_var": (c,)} if a.track_running_stats else {}
 
+    def torch(self, a, ins, out):
+        # (C,) and (C, L) inputs -> BatchNorm1d, (C, H, W) -> 2d, (C, D, H, W) -> 3d. PyTorch adds a
+        # num_batches_tracked counter buffer, which paramcalc does not count (see README's conventions).
+        rank = len(ins[0])
+        cls = torch_modules().by_rank("BatchNorm", max(rank - 1, 1))
+        return cls(self.channels(ins), eps=as_float(a.eps), momentum=as_float(a.momentum), affine=a.affine,
+                   track_running_stats=a.track_running_stats)
+
 
 @register
 class LayerNorm(_Norm):
@@ -66,6 +75,12 @@ class LayerNorm(_Norm):
     def buffers(self, a, ins, out):
         return {}
 
+    def torch(self, a, ins, out):
+        shape = ins[0]
+        normalized = tuple(shape[len(shape) - a.dims:])
+        return torch_modules().nn.LayerNorm(normalized, eps=as_float(a.eps), elementwise_affine=a.affine,
+                                            bias=a.bias)
+
 
 @register
 class GroupNorm(_Norm):
@@ -82,6 +97,10 @@ class GroupNorm(_Norm):
     def buffers(self, a, ins, out):
         return {}
 
+    def torch(self, a, ins, out):
+        self.params(a, ins, out)  # checks that the groups divide the channels
+        return torch_modules().nn.GroupNorm(a.groups, self.channels(ins), eps=as_float(a.eps), affine=a.affine)
+
 
 @register
 class LocalResponseNorm(NoParams, _Norm):
@@ -95,6 +114,10 @@ class LocalResponseNorm(NoParams, _Norm):
         "k": Attr("number", 1),
     }
 
+    def torch(self, a, ins, out):
+        return torch_modules().nn.LocalResponseNorm(a.size, alpha=as_float(a.alpha), beta=as_float(a.beta),
+                                                    k=as_float(a.k))
+
 
 @register
 class L2Norm(_Norm):
@@ -107,3 +130,6 @@ class L2Norm(_Norm):
 
     def buffers(self, a, ins, out):
         return {}
+
+    def torch(self, a, ins, out):
+        return torch_modules().L2Norm(self.channels(ins), as_float(a.scale))

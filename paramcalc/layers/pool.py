@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import num
 from ..errors import RuleError
 from .base import (POOLING, AxisField, Attr, Field, Layer, NoParams, REQUIRED, WHOLE, numel, per_axis, register,
-                   resolve_padding, spatial_input, window_field, window_output)
+                   resolve_padding, spatial_input, torch_modules, window_field, window_output)
 
 
 class _Pool(NoParams, Layer):
@@ -49,6 +49,11 @@ class MaxPool(_Pool):
     summary = "max over sliding windows; stride defaults to the kernel"
     attributes = {**_Pool.attributes, "dilation": Attr("spatial", 1)}
 
+    def torch(self, a, ins, out):
+        c, sizes, k, s, pads, d = self.geometry(a, ins)
+        cls = torch_modules().by_rank("MaxPool", len(sizes))
+        return cls(k, stride=s, padding=tuple(b for b, _ in pads), dilation=d, ceil_mode=a.ceil_mode)
+
 
 @register
 class AvgPool(_Pool):
@@ -56,6 +61,12 @@ class AvgPool(_Pool):
     aliases = ("avg_pool", "avgpool2d", "avgpool1d")
     summary = "mean over sliding windows; stride defaults to the kernel"
     attributes = {**_Pool.attributes, "count_include_pad": Attr("bool", True)}
+
+    def torch(self, a, ins, out):
+        c, sizes, k, s, pads, d = self.geometry(a, ins)
+        cls = torch_modules().by_rank("AvgPool", len(sizes))
+        return cls(k, stride=s, padding=tuple(b for b, _ in pads), ceil_mode=a.ceil_mode,
+                   count_include_pad=a.count_include_pad)
 
 
 class _Adaptive(NoParams, Layer):
@@ -92,17 +103,23 @@ class _Adaptive(NoParams, Layer):
                                   ax.padding))
         return Field(tuple(axes), aligned=f.aligned)
 
+    def torch(self, a, ins, out):
+        c, sizes = spatial_input(ins, self.type)
+        return torch_modules().by_rank(self.torch_family, len(sizes))(tuple(out[1:]))
+
 
 @register
 class AdaptiveAvgPool(_Adaptive):
     type = "adaptive_avgpool"
     summary = "average pooling to a fixed output size (PyTorch's AdaptiveAvgPool)"
+    torch_family = "AdaptiveAvgPool"
 
 
 @register
 class AdaptiveMaxPool(_Adaptive):
     type = "adaptive_maxpool"
     summary = "max pooling to a fixed output size (PyTorch's AdaptiveMaxPool)"
+    torch_family = "AdaptiveMaxPool"
 
 
 class _Global(NoParams, Layer):
@@ -118,15 +135,21 @@ class _Global(NoParams, Layer):
     def receptive_field(self, a, ins, fields):
         return WHOLE
 
+    def torch(self, a, ins, out):
+        spatial_input(ins, self.type)
+        return torch_modules().GlobalPool(self.kind)
+
 
 @register
 class GlobalAvgPool(_Global):
     type = "global_avgpool"
     aliases = ("gap",)
     summary = "mean over all spatial positions, flattened to (C,) (Network in Network; Keras' GlobalAveragePooling)"
+    kind = "avg"
 
 
 @register
 class GlobalMaxPool(_Global):
     type = "global_maxpool"
     summary = "max over all spatial positions, flattened to (C,)"
+    kind = "max"

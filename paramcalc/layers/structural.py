@@ -6,8 +6,9 @@ from fractions import Fraction
 
 from .. import num
 from ..errors import RuleError
-from .base import (UPSAMPLING, AxisField, Attr, Field, KeepsField, Layer, NoOps, NoParams, WholeField, fmt_shape,
-                   numel, per_axis, register, resolve_padding, spatial_input, upsampling_field)
+from .base import (UPSAMPLING, AxisField, Attr, Field, KeepsField, Layer, NoOps, NoParams, WholeField, as_float,
+                   fmt_shape, numel, per_axis, register, resolve_padding, spatial_input, torch_modules,
+                   upsampling_field)
 
 
 @register
@@ -18,6 +19,9 @@ class Flatten(NoParams, NoOps, WholeField, Layer):
 
     def shape(self, a, ins):
         return (numel(ins[0]),)
+
+    def torch(self, a, ins, out):
+        return torch_modules().nn.Flatten(1)
 
 
 @register
@@ -41,6 +45,9 @@ class Reshape(NoParams, NoOps, WholeField, Layer):
                             f"{fmt_shape(a.shape)} ({num.show(known)} elements)")
         return a.shape
 
+    def torch(self, a, ins, out):
+        return torch_modules().Reshape(out)
+
 
 class _PassThrough(NoParams, NoOps, KeepsField, Layer):
     def shape(self, a, ins):
@@ -58,12 +65,18 @@ class Dropout(_PassThrough):
         if num.is_concrete(a.p) and not 0 <= a.p < 1:
             raise RuleError(f"p must be in [0, 1), got {num.show(a.p)}")
 
+    def torch(self, a, ins, out):
+        return torch_modules().nn.Dropout(as_float(a.p))
+
 
 @register
 class Identity(_PassThrough):
     type = "identity"
     summary = "passes its input through unchanged"
     attributes = {}
+
+    def torch(self, a, ins, out):
+        return torch_modules().nn.Identity()
 
 
 @register
@@ -102,6 +115,19 @@ class Upsample(NoParams, Layer):
         reach = 2 if a.mode == "bilinear" else 1
         return upsampling_field(fields, factor, (reach,) * len(sizes))
 
+    def torch(self, a, ins, out):
+        # The declared scale goes to PyTorch as it is (output floor(input x scale)); 'bilinear' is PyTorch's
+        # linear/bilinear/trilinear for 1, 2 and 3 spatial axes.
+        sizes, _, _ = self.factors(a, ins)
+        nd = len(sizes)
+        mode = a.mode if a.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]
+        corners = a.align_corners if mode != "nearest" else None
+        nn = torch_modules().nn
+        if a.size is not None:
+            return nn.Upsample(size=tuple(int(s) for s in out[1:]), mode=mode, align_corners=corners)
+        scale = tuple(as_float(s) for s in per_axis(a.scale, nd, "scale"))
+        return nn.Upsample(scale_factor=scale, mode=mode, align_corners=corners)
+
 
 def _shift_field(field: Field, before) -> Field:
     """Adding (or, negative, removing) `before` pixels at the start of each axis moves the field's start."""
@@ -131,6 +157,10 @@ class ZeroPad(NoParams, NoOps, Layer):
     def receptive_field(self, a, ins, fields):
         sizes, pads = self.pads(a, ins)
         return _shift_field(fields[0], [b for b, _ in pads])
+
+    def torch(self, a, ins, out):
+        sizes, pads = self.pads(a, ins)
+        return torch_modules().ZeroPad(pads)
 
 
 @register
@@ -174,3 +204,7 @@ class Crop(NoParams, NoOps, Layer):
     def receptive_field(self, a, ins, fields):
         _, offsets = self.window(a, ins)
         return _shift_field(fields[0], [-o for o in offsets])
+
+    def torch(self, a, ins, out):
+        target, offsets = self.window(a, ins)
+        return torch_modules().Crop(offsets, target)
