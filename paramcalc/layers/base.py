@@ -248,6 +248,11 @@ class Layer:
     def check_attrs(self, a: Attrs) -> None:
         """Checks among attributes that need no input shape (optional)."""
 
+    def required_equal(self, a: Attrs, ins: tuple) -> tuple:
+        """Pairs of sizes this layer needs equal (optional; merges). The engine turns a pair whose equality depends
+        on the symbols' values into a derived constraint on the analysis instead of accepting it silently."""
+        return ()
+
 
 class NoParams:
     def params(self, a, ins, out):
