@@ -40,6 +40,10 @@ class Term:
     types: tuple = ()          # layer types ('batchnorm', 'upsample:mode=bilinear'); empty = every layer
     affine: Any = None         # weight for layers with trainable parameters (None: same as weight)
     label: str = ""
+    column: str = ""           # short heading for `show --breakdown`
+
+    def heading(self) -> str:
+        return self.column or self.quantity
 
     def name(self) -> str:
         if self.label:
@@ -63,7 +67,7 @@ class Convention:
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
                "prelu")
 POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool")
-MACS = (Term("conv", label="conv multiply-adds"), Term("linear", label="linear multiply-adds"))
+MACS = (Term("conv", label="conv multiply-adds", column="conv"), Term("linear", label="linear multiply-adds", column="linear"))
 
 PROFILES: dict[str, Convention] = {c.name: c for c in (
     Convention(
@@ -74,45 +78,49 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
         note="conv + linear multiply-adds, published as GFLOPS in torchvision's model docs"),
     Convention(
         "flopcounter", "torch.utils.flop_counter.FlopCounterMode (torch 2.x)", "FLOPs",
-        (Term("conv", 2, label="2 x conv multiply-adds"), Term("linear", 2, label="2 x linear multiply-adds")),
+        (Term("conv", 2, label="2 x conv multiply-adds", column="conv"), Term("linear", 2, label="2 x linear multiply-adds", column="linear")),
         note="2 FLOPs per multiply-add of convolution and matmul/addmm; bias, norm, activation, pooling not counted"),
     Convention(
         "fvcore", "fvcore 0.1.5.post20221221 FlopCountAnalysis, model in eval()", "FLOPs (one per multiply-add)",
         MACS + (
-            Term(INPUT, 1, ("batchnorm",), affine=2, label="batch_norm (eval): 1 per input element, 2 if affine"),
-            Term(INPUT, 4, ("layernorm", "groupnorm"), affine=5, label="layer/group_norm: 4 per input, 5 if affine"),
-            Term(INPUT, 1, ("adaptive_avgpool", "global_avgpool"), label="adaptive_avg_pool2d: 1 per input element"),
-            Term(OUTPUT, 1, ("upsample:mode=nearest",), label="upsample_nearest2d: 1 per output element"),
-            Term(OUTPUT, 4, ("upsample:mode=bilinear",), label="upsample_bilinear2d: 4 per output element"),
+            Term(INPUT, 1, ("batchnorm",), affine=2, label="batch_norm (eval): 1 per input element, 2 if affine", column="batchnorm"),
+            Term(INPUT, 4, ("layernorm", "groupnorm"), affine=5, label="layer/group_norm: 4 per input, 5 if affine", column="norm"),
+            Term(INPUT, 1, ("adaptive_avgpool", "global_avgpool"), label="adaptive_avg_pool2d: 1 per input element", column="pooling"),
+            Term(OUTPUT, 1, ("upsample:mode=nearest",), label="upsample_nearest2d: 1 per output element", column="nearest"),
+            Term(OUTPUT, 4, ("upsample:mode=bilinear",), label="upsample_bilinear2d: 4 per output element", column="bilinear"),
         ),
         note="linear and conv bias, activations, max pooling, element-wise adds and softmax are not counted"),
     Convention(
         "ptflops", "ptflops 0.7.5, backend='pytorch' (count_functional=True, the default)", "MACs",
         MACS + (
-            Term("bias", label="conv and linear bias adds"),
+            Term("bias", label="conv and linear bias adds", column="bias"),
             Term(INPUT, 1, ("batchnorm", "layernorm", "groupnorm"), affine=2,
-                 label="norm layers: 1 per input element, 2 if affine"),
+                 label="norm layers: 1 per input element, 2 if affine", column="norm"),
             Term(OUTPUT, 2, ("relu", "relu6", "elu", "gelu", "prelu"),
-                 label="ReLU/ReLU6/ELU/GELU/PReLU: 2 per element (module hook + patched functional)"),
-            Term(OUTPUT, 1, ("leaky_relu", "silu"), label="LeakyReLU (module) / SiLU (functional): 1 per element"),
-            Term(INPUT, 2, POOLS, label="pooling: 2 per input element (module hook + patched functional)"),
-            Term(OUTPUT, 2, ("upsample",), label="upsample: 2 per output element (module hook + interpolate)"),
-            Term(OUTPUT, 1, ("softmax",), label="softmax: 1 per element (patched functional)"),
+                 label="ReLU/ReLU6/ELU/GELU/PReLU: 2 per element (module hook + patched functional)",
+                 column="activation"),
+            Term(OUTPUT, 1, ("leaky_relu", "silu"), label="LeakyReLU (module) / SiLU (functional): 1 per element",
+                 column="activation1"),
+            Term(INPUT, 2, POOLS, label="pooling: 2 per input element (module hook + patched functional)",
+                 column="pooling"),
+            Term(OUTPUT, 2, ("upsample",), label="upsample: 2 per output element (module hook + interpolate)",
+                 column="upsample"),
+            Term(OUTPUT, 1, ("softmax",), label="softmax: 1 per element (patched functional)", column="softmax"),
         ),
         note="the residual `+` of torchvision's ResNets is not counted (only torch.add/Tensor.add are patched)"),
     Convention(
         "thop", "ultralytics-thop 2.x profile() (model put in eval())", "MACs",
         MACS + (
             Term(INPUT, 2, ("batchnorm", "layernorm", "groupnorm"), affine=4,
-                 label="norm layers: 2 per input element, 4 if affine"),
-            Term(INPUT, 1, ("prelu",), label="PReLU (eval): 1 per input element"),
-            Term("pooling", 1, ("avgpool",), label="AvgPool: one add per input in each window"),
-            Term(OUTPUT, 1, ("avgpool",), label="AvgPool: one divide per output"),
+                 label="norm layers: 2 per input element, 4 if affine", column="norm"),
+            Term(INPUT, 1, ("prelu",), label="PReLU (eval): 1 per input element", column="prelu"),
+            Term("pooling", 1, ("avgpool",), label="AvgPool: one add per input in each window", column="avgpool"),
+            Term(OUTPUT, 1, ("avgpool",), label="AvgPool: one divide per output", column="avgpool/"),
             Term(ADAPTIVE_WINDOWS, 1, ("adaptive_avgpool", "global_avgpool"),
-                 label="AdaptiveAvgPool: one add per input in each window"),
-            Term(OUTPUT, 1, ("adaptive_avgpool", "global_avgpool"), label="AdaptiveAvgPool: one divide per output"),
-            Term(OUTPUT, 11, ("upsample:mode=bilinear",), label="bilinear upsample: 11 per output element"),
-            Term(SOFTMAX_ROWS, 1, ("softmax",), label="softmax: exp, add, divide (3n - 1 per row of n)"),
+                 label="AdaptiveAvgPool: one add per input in each window", column="adaptive"),
+            Term(OUTPUT, 1, ("adaptive_avgpool", "global_avgpool"), label="AdaptiveAvgPool: one divide per output", column="adaptive/"),
+            Term(OUTPUT, 11, ("upsample:mode=bilinear",), label="bilinear upsample: 11 per output element", column="bilinear"),
+            Term(SOFTMAX_ROWS, 1, ("softmax",), label="softmax: exp, add, divide (3n - 1 per row of n)", column="softmax"),
         ),
         note="conv and linear bias, ReLU-family activations, max pooling, nearest upsampling and element-wise adds "
              "are not counted"),
@@ -138,6 +146,9 @@ class ConventionTotals:
     per_layer: tuple           # (layer name, compute) for every layer
 
     @property
+    def heading(self) -> str:
+        return self.column or self.quantity
+
     def name(self) -> str:
         return self.convention.name
 
