@@ -54,5 +54,10 @@ def main():
 
 from .show import list_command, show  # noqa: E402
 
+from .solve import solve  # noqa: E402
+from .sweep import sweep  # noqa: E402
+
 main.add_command(show)
 main.add_command(list_command)
+main.add_command(solve)
+main.add_command(sweep)
