@@ -29,6 +29,7 @@ INPUT = "input"          # elements of the layer's first input (x batch)
 OUTPUT = "output"        # elements of the layer's output (x batch)
 ADAPTIVE_WINDOWS = "adaptive_windows"  # inputs read by adaptive pooling windows, overlaps counted twice
 SOFTMAX_ROWS = "softmax_ops"           # exp + add + divide along the softmax axis: 3n - 1 per row of n
+AVG_WINDOWS = "avg_windows"            # inputs (and, with count_include_pad, padding) inside average-pool windows
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,15 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
         "ptflops", "ptflops 0.7.5, backend='pytorch' (count_functional=True, the default)", "MACs",
         MACS + (
             Term("bias", label="conv and linear bias adds", column="bias"),
-            Term(INPUT, 1, ("batchnorm", "layernorm", "groupnorm"), affine=2,
-                 label="norm layers: 1 per input element, 2 if affine", column="norm"),
-            Term(OUTPUT, 2, ("relu", "relu6", "elu", "gelu", "prelu"),
-                 label="ReLU/ReLU6/ELU/GELU/PReLU: 2 per element (module hook + patched functional)",
+            Term(INPUT, 1, ("batchnorm", "groupnorm"), affine=2,
+                 label="batch/group norm: 1 per input element, 2 if affine", column="norm"),
+            Term(INPUT, 1, ("layernorm",), label="LayerNorm: 1 per input element (ptflops reads `affine`, which "
+                 "LayerNorm does not have)", column="layernorm"),
+            Term(OUTPUT, 2, ("relu", "elu", "gelu", "prelu"),
+                 label="ReLU/ELU/GELU/PReLU: 2 per element (module hook + patched functional)",
                  column="activation"),
-            Term(OUTPUT, 1, ("leaky_relu", "silu"), label="LeakyReLU (module) / SiLU (functional): 1 per element",
+            Term(OUTPUT, 1, ("relu6", "leaky_relu", "silu"),
+                 label="ReLU6, LeakyReLU (module hook) / SiLU (functional): 1 per element",
                  column="activation1"),
             Term(INPUT, 2, POOLS, label="pooling: 2 per input element (module hook + patched functional)",
                  column="pooling"),
@@ -114,7 +118,7 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
             Term(INPUT, 2, ("batchnorm", "layernorm", "groupnorm"), affine=4,
                  label="norm layers: 2 per input element, 4 if affine", column="norm"),
             Term(INPUT, 1, ("prelu",), label="PReLU (eval): 1 per input element", column="prelu"),
-            Term("pooling", 1, ("avgpool",), label="AvgPool: one add per input in each window", column="avgpool"),
+            Term(AVG_WINDOWS, 1, ("avgpool",), label="AvgPool: one add per input in each window", column="avgpool"),
             Term(OUTPUT, 1, ("avgpool",), label="AvgPool: one divide per output", column="avgpool/"),
             Term(ADAPTIVE_WINDOWS, 1, ("adaptive_avgpool", "global_avgpool"),
                  label="AdaptiveAvgPool: one add per input in each window", column="adaptive"),
@@ -201,6 +205,29 @@ def _adaptive_windows(layer):
     return num.normalize(total)
 
 
+def _avg_windows(layer, attrs):
+    """Elements inside each average-pooling window, clipped to the padded input (count_include_pad) or to the
+    input itself: a ceil_mode window that runs past the end counts only what it covers."""
+    ins, out = layer.input_shapes[0], layer.output_shape
+    nd = len(out) - 2
+    from .layers.base import per_axis
+
+    kernel = per_axis(attrs.kernel, nd, "kernel")
+    stride = per_axis(attrs.stride if attrs.stride is not None else attrs.kernel, nd, "stride")
+    padding = per_axis(attrs.padding, nd, "padding")
+    total = num.prod(out[:2])
+    for size, o, k, st, p in zip(ins[2:], out[2:], kernel, stride, padding):
+        if not all(num.is_concrete(x) for x in (size, o, k, st, p)):
+            if num.is_concrete(p) and p == 0 and not attrs.ceil_mode:
+                total = total * o * k  # every window lies inside the input
+                continue
+            raise UsageError("the thop convention needs concrete sizes for padded or ceil_mode average pooling; "
+                             "give the symbols values with --set")
+        lower, upper = (-p, size + p) if attrs.get("count_include_pad", True) else (0, size)
+        total = total * sum(max(min(i * st - p + k, upper) - max(i * st - p, lower), 0) for i in range(o))
+    return num.normalize(total)
+
+
 def _softmax_ops(layer, attrs):
     shape = layer.output_shape
     axis = attrs.get("axis", 1) if attrs is not None else 1
@@ -219,6 +246,8 @@ def _quantity(term: Term, layer, attrs):
         return _adaptive_windows(layer)
     if q == SOFTMAX_ROWS:
         return _softmax_ops(layer, attrs)
+    if q == AVG_WINDOWS:
+        return _avg_windows(layer, attrs)
     return layer.ops.get(q, 0)
 
 
@@ -235,7 +264,7 @@ def _attrs(analysis, name):
 def layer_compute(analysis, layer, convention: Convention) -> list:
     """This layer's share of each term of ``convention`` (one value per term)."""
     attrs = _attrs(analysis, layer.name) if any(":" in t for term in convention.terms for t in term.types) or \
-        any(term.quantity == SOFTMAX_ROWS for term in convention.terms) else None
+        any(term.quantity in (SOFTMAX_ROWS, AVG_WINDOWS) for term in convention.terms) else None
     values = []
     for term in convention.terms:
         if not _selects(term, layer, attrs):

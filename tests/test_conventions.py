@@ -247,3 +247,41 @@ def test_show_table_names_the_convention_and_its_terms(run_cli):
     r = run_cli("show", "resnet50_keras", "--convention", "keras", "--depth", "1")
     assert r.exit_code == 0, r.output
     assert "Convention keras" in r.stdout and "25,636,712" in r.stdout and "non-trainable 53,120" in r.stdout
+
+
+# ------------------------------------------------------------------------------------- single layers, measured
+
+# One layer on a [4, 8, 8] input (batch 1), measured once by running each tool on the same nn.Module:
+# ptflops 0.7.5 get_model_complexity_info(backend='pytorch'), ultralytics-thop 2.2.3 profile(),
+# fvcore 0.1.5.post20221221 FlopCountAnalysis(model.eval()).total(). Each rule's quirk in a comment.
+SINGLE_LAYERS = [
+    ("{type: layernorm, dims: 2}", 256, 1024, 1280),          # ptflops reads `affine`, which LayerNorm lacks
+    ("{type: layernorm, dims: 2, affine: false}", 256, 512, 1024),
+    ("{type: groupnorm, groups: 2}", 512, 1024, 1280),
+    ("{type: prelu}", 512, 256, 0),
+    ("{type: relu6}", 256, 0, 0),                               # nn.ReLU6 calls hardtanh: no functional double count
+    ("{type: elu}", 512, 0, 0),
+    ("{type: gelu}", 512, 0, 0),
+    ("{type: silu}", 256, 0, 0),                                # ptflops: functional hook only
+    ("{type: sigmoid}", 0, 0, 0),
+    ("{type: softmax, axis: 1}", 256, 704, 0),                  # thop: 64 rows of 4 -> 64 * (3 * 4 - 1)
+    ("{type: upsample, scale: 2}", 2048, 0, 1024),
+    ("{type: upsample, scale: 2, mode: bilinear}", 2048, 11264, 4096),
+    ("{type: avgpool, kernel: 3, stride: 2, padding: 1}", 512, 640, 0),
+    ("{type: avgpool, kernel: 3, stride: 2, ceil_mode: true}", 512, 548, 0),
+    ("{type: avgpool, kernel: 3, stride: 2, padding: 1, count_include_pad: false, ceil_mode: true}", 512, 676, 0),
+    ("{type: maxpool, kernel: 3, stride: 2, ceil_mode: true}", 512, 0, 0),
+    ("{type: adaptive_avgpool, size: 3}", 512, 436, 256),        # thop: overlapping windows 3+4+3 per axis
+    ("{type: adaptive_maxpool, size: 2}", 512, 0, 0),
+    ("{type: depthwise_conv, kernel: 3, multiplier: 2}", 2880, 2592, 2592),
+    ("{type: conv_transpose, out: 6, kernel: 3, stride: 2, padding: 1, output_padding: 1}", 15360, 13824, 13824),
+]
+
+
+@pytest.mark.parametrize("layer, ptflops, thop, fvcore", SINGLE_LAYERS)
+def test_single_layer_counts_match_each_tool(layer, ptflops, thop, fvcore):
+    from conftest import analyse_text
+
+    a = analyse_text("input: [4, 8, 8]\nlayers:\n  - " + layer + "\n")
+    assert (apply(a, "ptflops").compute, apply(a, "thop").compute, apply(a, "fvcore").compute) == \
+        (ptflops, thop, fvcore)
