@@ -65,8 +65,6 @@ class Convention:
     note: str = ""
 
 
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
-               "prelu")
 POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool")
 MACS = (Term("conv", label="conv multiply-adds", column="conv"), Term("linear", label="linear multiply-adds", column="linear"))
 

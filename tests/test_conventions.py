@@ -194,6 +194,31 @@ def _torch_models():
     return torch, mixed, alexnet
 
 
+def _torch_resnet50(nn, v15: bool):
+    """torchvision's ResNet-50 layout (v1.5: stride on the 3x3; v1: on the first 1x1), written out here."""
+
+    class Bottleneck(nn.Module):
+        def __init__(self, cin, width, stride):
+            super().__init__()
+            s1, s3 = (1, stride) if v15 else (stride, 1)
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, width, 1, stride=s1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+                nn.Conv2d(width, width, 3, stride=s3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+                nn.Conv2d(width, 4 * width, 1, bias=False), nn.BatchNorm2d(4 * width))
+            self.shortcut = nn.Identity() if stride == 1 and cin == 4 * width else nn.Sequential(
+                nn.Conv2d(cin, 4 * width, 1, stride=stride, bias=False), nn.BatchNorm2d(4 * width))
+
+        def forward(self, x):
+            return (self.body(x) + self.shortcut(x)).relu()
+
+    layers, cin = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)], 64
+    for width, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for i in range(blocks):
+            layers.append(Bottleneck(cin, width, stride if i == 0 else 1))
+            cin = 4 * width
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
+
+
 def _flop_counter(torch, model, shape):
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -207,6 +232,14 @@ def test_mixed_network_flopcounter_oracle(mixed):
     model = make_mixed()
     assert sum(p.numel() for p in model.parameters()) == mixed.totals.params
     assert _flop_counter(torch, model, (8, 20, 20)) == apply(mixed, "flopcounter").compute
+
+
+def test_resnet50_v1_and_v15_flopcounter_oracle(resnet50, resnet50_v1):
+    torch, _, _ = _torch_models()
+    for v15, analysis in ((True, resnet50), (False, resnet50_v1)):
+        model = _torch_resnet50(torch.nn, v15)
+        assert sum(p.numel() for p in model.parameters()) == 25_557_032
+        assert _flop_counter(torch, model, (3, 224, 224)) == apply(analysis, "flopcounter").compute
 
 
 def test_alexnet_flopcounter_oracle(alexnet):
