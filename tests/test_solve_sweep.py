@@ -184,3 +184,21 @@ def test_no_constraint_when_sizes_agree_for_every_value():
     # the bottleneck at stride 1 adds tensors of the same symbolic size: nothing to require
     assert analyse_text(open("architectures/resnet_bottleneck.yaml").read(), symbolic=True).constraints == ()
     assert analyse_text(UNET2, overrides={"H": 64}).constraints == ()
+
+
+def test_solve_counts_macs_the_way_the_convention_does(run_cli):
+    # FlopCounterMode counts 2 per multiply-add: 2 * 18 c^2 * 56^2 = 112,896 c^2 <= 1G -> c = 94
+    # (112,896 * 94^2 = 997,549,056; 112,896 * 95^2 = 1,018,886,400)
+    r = run_cli("solve", "vgg_two_3x3", "--for", "c", "--max-macs", "1G", "--convention", "flopcounter",
+                "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["value"] == 94 and d["at"]["compute"] == 997_549_056 and d["next"]["compute"] == 1_018_886_400
+
+
+def test_sweep_marks_rows_that_break_a_shape_constraint(tmp_path, run_cli):
+    path = tmp_path / "unet2.yaml"
+    path.write_text(UNET2)
+    d = json.loads(run_cli("sweep", path, "--set", "H=62,64", "--format", "json").stdout)
+    assert d["constraints"] == ["H % 4 == 0"]
+    assert [row["constraints_ok"] for row in d["rows"]] == [False, True]  # 62 = 4 * 15 + 2
