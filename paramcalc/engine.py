@@ -55,6 +55,7 @@ class LayerResult:
     receptive_field: ReceptiveField | None
     scope: tuple = ()
     line: int | None = None
+    input_shapes: tuple = ()       # each input's shape, with the batch axis (conventions count some ops per input)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Analysis:
     totals: Totals
     warnings: tuple = ()
     graph: Graph | None = field(default=None, repr=False, compare=False)
+    constraints: tuple = ()        # Constraint: sizes a merge needs equal, which only some symbol values make equal
 
     def layer(self, name: str) -> LayerResult:
         for l in self.layers:
@@ -131,9 +133,10 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         fields[name] = _input_field(shape)
     extent = tuple(graph.inputs[0][1][1:])
     warnings: list[str] = []
+    constraints: list = []
     results = []
     for node in graph.nodes:
-        results.append(_analyze_node(graph, node, shapes, fields, extent, batch, warnings))
+        results.append(_analyze_node(graph, node, shapes, fields, extent, batch, warnings, constraints))
 
     total_params = num.total(r.params for r in results)
     trainable = num.total(r.trainable_params for r in results)
@@ -160,10 +163,11 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         inputs=tuple((n, (batch, *s)) for n, s in graph.inputs),
         outputs=tuple((n, (batch, *shapes[n])) for n in graph.outputs),
         layers=tuple(results), totals=totals, warnings=tuple(warnings), graph=graph,
+        constraints=_derived_constraints(constraints),
     )
 
 
-def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings) -> LayerResult:
+def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings, constraints) -> LayerResult:
     layer = REGISTRY[node.type]
     a = node.attrs
     ins = tuple(shapes[i] for i in node.inputs)
@@ -176,6 +180,9 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings) ->
         buffer_shapes = layer.buffers(a, ins, out)
         ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
         field = layer.receptive_field(a, ins, tuple(fields[i] for i in node.inputs))
+        for lhs, rhs in layer.required_equal(a, ins):
+            if num.equal(lhs, rhs) is None:  # equal for some symbol values only: a constraint, not an error
+                constraints.append((node.name, lhs, rhs))
     except RuleError as e:
         message = str(e)
         if len(ins) > 1:
@@ -201,8 +208,17 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings) ->
         macs=macs, flops=num.normalize(2 * macs), ops=ops,
         activation_elements=num.normalize(num.prod(out) * batch),
         receptive_field=_public_field(field, extent) if spatial else None,
-        scope=node.scope, line=node.line,
+        scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins),
     )
+
+
+def _derived_constraints(found) -> tuple:
+    """One Constraint per distinct condition (the layers that need it listed), simplest form first."""
+    if not found:
+        return ()
+    from .constraints import derive
+
+    return derive(found)
 
 
 def _peak_elements(graph: Graph, shapes, batch):

@@ -58,9 +58,14 @@ from .run import run  # noqa: E402
 from .show import list_command, show  # noqa: E402
 from .snapshot import snapshot  # noqa: E402
 
+from .solve import solve  # noqa: E402
+from .sweep import sweep  # noqa: E402
+
 main.add_command(show)
 main.add_command(list_command)
 main.add_command(compare)
 main.add_command(check)
 main.add_command(snapshot)
 main.add_command(run)
+main.add_command(solve)
+main.add_command(sweep)

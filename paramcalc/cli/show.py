@@ -6,6 +6,8 @@ import click
 
 from .common import load_analysis, model_options
 
+CONVENTION_NAMES = ("paramcalc", "torchvision", "flopcounter", "fvcore", "ptflops", "thop", "keras")
+
 
 @click.command()
 @click.argument("target", metavar="FILE_OR_NAME")
@@ -13,8 +15,12 @@ from .common import load_analysis, model_options
               show_default=True, help="Output format; json is the stable machine-readable contract.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse layers inside blocks deeper than N into one row per block (0 = top level only).")
+@click.option("--convention", default=None, metavar="NAME",
+              help="Also count as another tool does: " + ", ".join(CONVENTION_NAMES) + " (see README).")
+@click.option("--breakdown", is_flag=True,
+              help="Where the compute goes: per layer and in total, by category (or by the --convention's terms).")
 @model_options
-def show(target, fmt, depth, sets, symbolic, batch, dtype):
+def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype):
     """Per-layer shapes, parameters, MACs and receptive fields of an architecture, with totals.
 
     FILE_OR_NAME is a YAML file or the name of a bundled architecture (see `paramcalc list`).
@@ -23,25 +29,58 @@ def show(target, fmt, depth, sets, symbolic, batch, dtype):
     Examples:
       paramcalc show architectures/alexnet.yaml
       paramcalc show resnet50 --depth 1
+      paramcalc show resnet50 --convention thop --breakdown
       paramcalc show two_3x3_vs_5x5.yaml --set c=128 --format json
     """
+    from ..conventions import DEFAULT, apply, get
+
+    if convention is not None:
+        get(convention)  # an unknown name fails before any work
     analysis = load_analysis(target, sets, symbolic, batch, dtype)
+    totals = apply(analysis, convention) if convention not in (None, DEFAULT) else None
+    bd = None
+    if breakdown:
+        from ..breakdown import build
+
+        bd = build(analysis, convention, depth)
     if fmt == "table":
         from ..render import table
 
-        table.render(analysis, depth)
+        if bd is None:
+            table.render(analysis, depth, convention=totals)
+        else:
+            from ..render import breakdown as render_breakdown
+
+            console = table.make_console()
+            render_breakdown.table(bd, console)
+            for line in constraint_lines(analysis):
+                console.print(line)
     elif fmt == "json":
         from ..render import jsonout
 
-        click.echo(jsonout.render(analysis))
+        click.echo(jsonout.render(analysis, convention=totals, breakdown=bd))
     elif fmt == "markdown":
-        from ..render import markdown
+        if bd is None:
+            from ..render import markdown
 
-        click.echo(markdown.render(analysis, depth), nl=False)
+            click.echo(markdown.render(analysis, depth, convention=totals), nl=False)
+        else:
+            from ..render import breakdown as render_breakdown
+
+            click.echo(render_breakdown.markdown(bd), nl=False)
     else:
-        from ..render import csvout
+        if bd is None:
+            from ..render import csvout
 
-        click.echo(csvout.render(analysis, depth), nl=False)
+            click.echo(csvout.render(analysis, depth, convention=totals), nl=False)
+        else:
+            from ..render import breakdown as render_breakdown
+
+            click.echo(render_breakdown.csv_text(bd), nl=False)
+
+
+def constraint_lines(analysis) -> list[str]:
+    return [f"Shape constraint: {c.text} (needed by {', '.join(c.layers)})" for c in analysis.constraints]
 
 
 @click.command("list")

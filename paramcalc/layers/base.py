@@ -261,6 +261,11 @@ class Layer:
         raise RuleError(f"layer type '{self.type}' has no torch rule, so paramcalc cannot build it in PyTorch "
                         f"(add a torch method to its class in paramcalc/layers/)")
 
+    def required_equal(self, a: Attrs, ins: tuple) -> tuple:
+        """Pairs of sizes this layer needs equal (optional; merges). The engine turns a pair whose equality depends
+        on the symbols' values into a derived constraint on the analysis instead of accepting it silently."""
+        return ()
+
 
 class NoParams:
     def params(self, a, ins, out):

@@ -7,6 +7,13 @@ from ..errors import RuleError
 from .base import ELEMENTWISE, Attr, Layer, NoParams, fmt_shape, merge_fields, numel, register, torch_modules
 
 
+def _broadcast_columns(shapes):
+    """Per axis (aligned at the last), the sizes that are not a literal 1."""
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    return [[x for x in column if not (num.is_concrete(x) and x == 1)] for column in zip(*padded)]
+
+
 def broadcast(shapes, verb: str) -> tuple:
     """NumPy/PyTorch broadcasting of shapes aligned at their last axis; a mismatch is an error naming them all."""
     rank = max(len(s) for s in shapes)
@@ -33,6 +40,9 @@ class _Elementwise(NoParams, Layer):
 
     def ops(self, a, ins, out):
         return {ELEMENTWISE: num.normalize(numel(out) * (len(ins) - 1))}
+
+    def required_equal(self, a, ins):
+        return tuple((other, sizes[0]) for sizes in _broadcast_columns(ins) for other in sizes[1:])
 
     def receptive_field(self, a, ins, fields):
         return merge_fields(fields)
@@ -89,6 +99,10 @@ class Concat(NoParams, Layer):
 
     def ops(self, a, ins, out):
         return {}
+
+    def required_equal(self, a, ins):
+        i = a.axis % (len(ins[0]) + 1) - 1
+        return tuple((s[j], ins[0][j]) for s in ins[1:] for j in range(len(ins[0])) if j != i)
 
     def receptive_field(self, a, ins, fields):
         return merge_fields(fields)

@@ -31,3 +31,33 @@ def share(part, whole) -> str:
 
 def symbols_text(symbols) -> str:
     return ", ".join(k if num.show(v) == k else f"{k}={num.show(v)}" for k, v in symbols)
+
+
+def convention_rows(rows: list, convention) -> list:
+    """Rows from engine.collapse with 'macs' replaced by the convention's per-layer compute (summed per group)."""
+    if convention is None:
+        return rows
+    per_layer = dict(convention.per_layer)
+    out = []
+    for r in rows:
+        if r["members"] == 1 and r["name"] in per_layer:
+            value = per_layer[r["name"]]
+        else:
+            prefix = r["name"] + "."
+            value = num.total(v for name, v in convention.per_layer if name.startswith(prefix))
+        out.append({**r, "macs": value})
+    return out
+
+
+def convention_lines(ct, bullet: str = "") -> list[str]:
+    """The convention's totals and its terms, as 'label: value' lines."""
+    c = ct.convention
+    h = num.human(ct.compute)
+    figure = num.exact(ct.compute) if h in (num.show(ct.compute), num.exact(ct.compute)) else \
+        f"{h} ({num.exact(ct.compute)})"
+    lines = [f"{bullet}Convention {c.name} ({c.tool}): {figure} {c.unit}; params {num.exact(ct.params)} "
+             f"(trainable {num.exact(ct.trainable_params)}, non-trainable {num.exact(ct.non_trainable_params)})"]
+    for label, value in ct.terms:
+        if not (num.is_concrete(value) and value == 0):
+            lines.append(f"{bullet}  {label}: {num.exact(value)}")
+    return lines

@@ -27,9 +27,30 @@ def _field(rf: ReceptiveField | None):
     }
 
 
-def to_dict(a: Analysis) -> dict:
-    t = a.totals
+def convention_dict(ct) -> dict:
+    """A convention's totals: the tool, its compute figure and unit, what it calls parameters, and each term."""
+    c = ct.convention
     return {
+        "name": c.name,
+        "tool": c.tool,
+        "unit": c.unit,
+        "compute": num.to_json(ct.compute),
+        "params": num.to_json(ct.params),
+        "trainable_params": num.to_json(ct.trainable_params),
+        "non_trainable_params": num.to_json(ct.non_trainable_params),
+        "terms": [{"counts": label, "value": num.to_json(v)} for label, v in ct.terms],
+        "layers": {name: num.to_json(v) for name, v in ct.per_layer},
+    }
+
+
+def constraints_list(a: Analysis) -> list:
+    return [{"condition": c.text, "layers": list(c.layers), "equation": c.equation} for c in a.constraints]
+
+
+def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
+    """The schema-1 object; ``convention`` (ConventionTotals) and ``breakdown`` add keys of those names."""
+    t = a.totals
+    out = {
         "schema": SCHEMA,
         "paramcalc_version": __version__,
         "name": a.name,
@@ -77,8 +98,16 @@ def to_dict(a: Analysis) -> dict:
             for l in a.layers
         ],
         "warnings": list(a.warnings),
+        "constraints": constraints_list(a),
     }
+    if convention is not None:
+        out["convention"] = convention_dict(convention)
+    if breakdown is not None:
+        from .breakdown import to_dict as breakdown_dict
+
+        out["breakdown"] = breakdown_dict(breakdown)
+    return out
 
 
-def render(a: Analysis, **_) -> str:
-    return json.dumps(to_dict(a), indent=2)
+def render(a: Analysis, convention=None, breakdown=None, **_) -> str:
+    return json.dumps(to_dict(a, convention, breakdown), indent=2)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from .. import num
 from ..engine import Analysis, collapse
-from . import field_text, shape_text, share, symbols_text
+from . import convention_lines, convention_rows, field_text, shape_text, share, symbols_text
 
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
-def render(a: Analysis, depth: int | None = None) -> str:
+def render(a: Analysis, depth: int | None = None, convention=None) -> str:
     t = a.totals
     title = f"### {a.name}" + (f" ({symbols_text(a.symbols)})" if a.symbols else "")
-    lines = [title, "", "| Layer | Type | Output shape | Params | % | MACs | Receptive field |",
+    macs = "MACs" if convention is None else f"{convention.convention.unit} ({convention.name})"
+    lines = [title, "", f"| Layer | Type | Output shape | Params | % | {macs} | Receptive field |",
              "|---|---|---|---:|---:|---:|---|"]
-    for r in collapse(a, depth):
+    for r in convention_rows(collapse(a, depth), convention):
         lines.append("| " + " | ".join(_cell(x) for x in (
             r["name"], r["type"], shape_text(r["output_shape"]), num.show(r["params"]),
             share(r["params"], t.params), num.show(r["macs"]), field_text(r["receptive_field"]))) + " |")
     lines += ["", *totals_lines(a, bullet="- ")]
+    if convention is not None:
+        lines += convention_lines(convention, bullet="- ")
     return "\n".join(lines) + "\n"
 
 
@@ -46,4 +49,5 @@ def totals_lines(a: Analysis, bullet: str = "") -> list[str]:
            and t.receptive_field.whole else "")
         + (f"; before that, {field_text(t.spatial_receptive_field)} at {t.spatial_receptive_field_layer}"
            if t.receptive_field and t.receptive_field.whole and t.spatial_receptive_field else ""),
-    ]
+    ] + ([f"{bullet}Shape constraints: " + "; ".join(f"{c.text} (needed by {', '.join(c.layers)})"
+                                                      for c in a.constraints)] if a.constraints else [])

@@ -8,11 +8,11 @@ from rich.text import Text
 
 from .. import num
 from ..engine import Analysis, collapse, group_totals
-from . import field_text, shape_text, share, symbols_text
+from . import convention_lines, convention_rows, field_text, shape_text, share, symbols_text
 from .markdown import totals_lines
 
 
-def build(a: Analysis, depth: int | None = None) -> Table:
+def build(a: Analysis, depth: int | None = None, convention=None) -> Table:
     t = a.totals
     title = a.name + (f"  ({symbols_text(a.symbols)})" if a.symbols else "")
     table = Table(title=title, title_justify="left", header_style="bold", show_lines=False, pad_edge=False)
@@ -21,11 +21,12 @@ def build(a: Analysis, depth: int | None = None) -> Table:
     table.add_column("Output shape", no_wrap=True)
     table.add_column("Params", justify="right", no_wrap=True)
     table.add_column("%", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
+    table.add_column("MACs" if convention is None else f"{convention.convention.unit} ({convention.name})",
+                     justify="right", no_wrap=True)
     table.add_column("Receptive field", no_wrap=True)
     open_groups: tuple = ()
     groups = group_totals(a)
-    for r in collapse(a, depth):
+    for r in convention_rows(collapse(a, depth), convention):
         scope = r["scope"]
         shared = 0
         while shared < min(len(scope), len(open_groups)) and scope[shared] == open_groups[shared]:
@@ -34,6 +35,8 @@ def build(a: Analysis, depth: int | None = None) -> Table:
             group, gtype = scope[level]
             label = group if level == 0 else group[len(scope[level - 1][0]) + 1:]
             g = groups[group]
+            if convention is not None:  # the header sums what the MACs column shows: the convention's compute
+                g = {**g, "macs": convention_rows([{"name": group, "members": 2, "macs": 0}], convention)[0]["macs"]}
             table.add_row(Text("  " * level + label, style="bold"), Text(gtype, style="dim"),
                           Text(shape_text(g["output_shape"]), style="dim"),
                           Text(num.human(g["params"]) if g["params"] != 0 else "-", style="dim"),
@@ -49,11 +52,11 @@ def build(a: Analysis, depth: int | None = None) -> Table:
     return table
 
 
-def render(a: Analysis, depth: int | None = None, console: Console | None = None) -> None:
+def render(a: Analysis, depth: int | None = None, console: Console | None = None, convention=None) -> None:
     """Print the table and totals to ``console`` (stdout by default; no colours when it is not a terminal)."""
     console = console or make_console()
-    console.print(build(a, depth))
-    for line in totals_lines(a):
+    console.print(build(a, depth, convention))
+    for line in totals_lines(a) + (convention_lines(convention) if convention is not None else []):
         label, _, value = line.partition(": ")
         console.print(Text.assemble((label + ": ", "bold"), value))
     for w in a.warnings:

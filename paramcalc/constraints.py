@@ -1,0 +1,107 @@
+"""Derived shape constraints: sizes a merge needs equal that are equal only for some symbol values ('H % 32 == 0').
+
+The engine collects (layer, lhs, rhs) whenever a merge (add, multiply, concat) sees two sizes whose equality depends
+on the symbols (``num.equal`` answers None). Here each condition is put in its simplest form: with one symbol, the
+set of values that satisfy it is found exactly and, when it is periodic, written as ``H % 32 == 0``.
+Only models with symbols get here, so sympy is already loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import num
+
+SCAN = 512          # values 1..SCAN of the symbol are checked exactly
+MIN_CHECKED = 64    # a period must be confirmed over at least this many values
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition on the symbols without which some merge's inputs would not line up."""
+
+    text: str            # 'H % 32 == 0', or the raw equation 'floor(H/32) == H/32' when no simpler form is found
+    layers: tuple        # the layers that need it
+    equation: str        # the raw equation, for reference
+    symbol: str | None = None
+    modulus: int | None = None
+    residues: tuple = ()  # the symbol's allowed values modulo `modulus`
+
+    def holds(self, values: dict) -> bool | None:
+        """Whether the condition holds for the given symbol values (None if it cannot tell)."""
+        if self.modulus is not None and self.symbol in values:
+            return values[self.symbol] % self.modulus in self.residues
+        return None
+
+    def implies(self, other: "Constraint") -> bool:
+        """True when every value allowed here is allowed by ``other`` (32 | H implies 2 | H)."""
+        return (self.symbol is not None and self.symbol == other.symbol and self.modulus is not None
+                and other.modulus is not None and self.modulus % other.modulus == 0
+                and all(r % other.modulus in other.residues for r in self.residues))
+
+
+def _satisfied(difference, symbol, values):
+    s = num.sympy()
+    try:
+        f = s.lambdify(symbol, difference, modules="math")
+        return [v for v in values if f(v) == 0]
+    except Exception:  # an expression lambdify cannot turn into math: exact substitution
+        return [v for v in values if s.simplify(difference.subs(symbol, v)) == 0]
+
+
+def _periodic(good: list, values: range):
+    """Smallest modulus m and residue set R such that v is good exactly when v % m is in R."""
+    if not good or len(values) < MIN_CHECKED:
+        return None
+    wanted = set(good)
+    for m in range(2, len(values) // 4 + 1):
+        residues = {v % m for v in good}
+        if len(residues) < m and all((v % m in residues) == (v in wanted) for v in values):
+            return m, tuple(sorted(residues))
+    return None
+
+
+def _text(symbol, m, residues) -> str:
+    if len(residues) == 1:
+        return f"{symbol} % {m} == {residues[0]}"
+    return f"{symbol} % {m} in {{{', '.join(map(str, residues))}}}"
+
+
+def simplify(lhs, rhs) -> tuple:
+    """(text, symbol, modulus, residues) for the condition lhs == rhs."""
+    s = num.sympy()
+    difference = s.sympify(lhs) - s.sympify(rhs)
+    equation = f"{num.show(lhs)} == {num.show(rhs)}"
+    free = sorted(difference.free_symbols, key=str)
+    if len(free) != 1:
+        return equation, None, None, ()
+    symbol = free[0]
+    values = range(1, SCAN + 1)
+    found = _periodic(_satisfied(difference, symbol, values), values)
+    if found is None:
+        return equation, str(symbol), None, ()
+    m, residues = found
+    return _text(symbol, m, residues), str(symbol), m, residues
+
+
+def derive(found) -> tuple:
+    """Constraints from the engine's (layer, lhs, rhs) triples, one per distinct condition, in first-seen order.
+    A condition implied by a stronger one is folded into it (its layers listed there)."""
+    by_text: dict[str, list] = {}
+    info: dict[str, tuple] = {}
+    for layer, lhs, rhs in found:
+        text, symbol, m, residues = simplify(lhs, rhs)
+        layers = by_text.setdefault(text, [])
+        if layer not in layers:
+            layers.append(layer)
+        info.setdefault(text, (f"{num.show(lhs)} == {num.show(rhs)}", symbol, m, residues))
+    every = [Constraint(text, tuple(layers), *info[text]) for text, layers in by_text.items()]
+    kept = [c for c in every if not any(o is not c and o.implies(c) and not c.implies(o) for o in every)]
+    out = []
+    for k in kept:
+        layers = list(k.layers)
+        for c in every:
+            if c not in kept and k.implies(c):
+                layers += [l for l in c.layers if l not in layers]
+        out.append(Constraint(k.text, tuple(layers), k.equation, k.symbol, k.modulus, k.residues))
+    return tuple(out)
