@@ -151,6 +151,7 @@ class ConventionTotals:
     def heading(self) -> str:
         return self.column or self.quantity
 
+    @property
     def name(self) -> str:
         return self.convention.name
 

@@ -318,3 +318,10 @@ def test_single_layer_counts_match_each_tool(layer, ptflops, thop, fvcore):
     a = analyse_text("input: [4, 8, 8]\nlayers:\n  - " + layer + "\n")
     assert (apply(a, "ptflops").compute, apply(a, "thop").compute, apply(a, "fvcore").compute) == \
         (ptflops, thop, fvcore)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_the_convention_column_is_headed_by_its_name_in_every_format(run_cli, fmt):
+    out = run_cli("show", "alexnet", "--convention", "ptflops", "--format", fmt).stdout
+    header = next(line for line in out.splitlines() if "Type" in line or line.startswith("name,"))
+    assert "ptflops" in header and "bound method" not in header and len(header) < 200
