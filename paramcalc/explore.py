@@ -7,34 +7,24 @@ weight and activation memory and the receptive field, all exact ints.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from . import num
 from .errors import ParamcalcError, UsageError
 
-_UNITS = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-_QUANTITY = re.compile(r"^\s*(\d[\d_]*(?:\.\d*)?|\.\d+)\s*([A-Za-z]{0,2})B?\s*$")
-
-
 def parse_quantity(text, what: str = "value") -> int:
-    """'5M' -> 5_000_000, '1G' -> 10**9, '4Mi' -> 4_194_304, '224' -> 224; exact, never a float.
+    """'5M' -> 5_000_000, '1G' -> 10**9, '4Mi' -> 4_194_304, '256MiB' -> 268_435_456; exact, never a float.
 
-    (A minimal parser for `solve`; the budgets of `paramcalc check` have their own, to be unified.)
+    The units are check's budget units (paramcalc.budget.parse_quantity); a bad value names the option.
     """
-    if isinstance(text, int):
-        return text
-    m = _QUANTITY.match(str(text))
-    if not m or m.group(2) not in _UNITS:
-        raise UsageError(f"{what}: cannot read {text!r} as a number with an optional unit "
-                         f"(K, M, G, T = x1000; Ki, Mi, Gi, Ti = x1024), e.g. 5M, 1.5G, 256Mi")
-    value = Fraction(m.group(1).replace("_", "")) * _UNITS[m.group(2)]
-    if value.denominator != 1:
-        raise UsageError(f"{what}: {text!r} is not a whole number")
-    return int(value)
+    from .budget import BudgetError
+    from .budget import parse_quantity as budget_quantity
+
+    try:
+        return budget_quantity(text, bytes_=True)
+    except BudgetError as e:
+        raise UsageError(f"{what}: {e}") from None
 
 
 @dataclass(frozen=True)
