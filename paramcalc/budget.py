@@ -484,8 +484,21 @@ class SymbolicTotal(SpecError):
     """A budgeted total that still depends on a symbol: a budget needs a number."""
 
 
-def evaluate(analysis: Analysis, limit: Limit) -> Outcome:
-    """Check one limit against an analysis.
+# Budgets whose quantity another tool counts differently: measured in --convention's terms when one is given.
+CONVENTION_QUANTITIES = {"max_params": "params", "max_trainable_params": "trainable_params", "max_macs": "macs",
+                         "max_flops": "flops"}
+
+
+def _measured(m: Metric, analysis: Analysis, convention: str | None):
+    if convention is None or m.key not in CONVENTION_QUANTITIES:
+        return m.measure(analysis.totals), m.label
+    from .conventions import apply, measure
+
+    return measure(apply(analysis, convention), CONVENTION_QUANTITIES[m.key]), f"{m.label} ({convention})"
+
+
+def evaluate(analysis: Analysis, limit: Limit, convention: str | None = None) -> Outcome:
+    """Check one limit against an analysis (params, MACs and FLOPs counted as ``convention`` counts them, if given).
 
     >>> from paramcalc.graph import build_graph
     >>> from paramcalc.spec import load_text
@@ -496,7 +509,7 @@ def evaluate(analysis: Analysis, limit: Limit) -> Outcome:
     (False, 1)
     """
     m = limit.metric
-    measured = m.measure(analysis.totals)
+    measured, label = _measured(m, analysis, convention)
     if measured is None or measured == ():
         raise SpecError(f"budget {m.key}: the model has no spatial axes, so it has no receptive field",
                         file=limit.file or analysis.file, line=limit.line if limit.file else None)
@@ -505,7 +518,7 @@ def evaluate(analysis: Analysis, limit: Limit) -> Outcome:
     if symbolic:
         names = sorted({str(s) for v in symbolic for s in getattr(v, "free_symbols", ())})
         raise SymbolicTotal(
-            f"budget {m.key} needs a number but the {m.label} are {num.show(symbolic[0])}: give "
+            f"budget {m.key} needs a number but the {label} are {num.show(symbolic[0])}: give "
             + (", ".join(names) or "the symbols") + " a value (a default under `symbols:` or --set "
             + (f"{names[0]}=..." if names else "NAME=VALUE") + ")", file=analysis.file)
     detail = {}
@@ -532,13 +545,13 @@ def evaluate(analysis: Analysis, limit: Limit) -> Outcome:
     passed = over == 0
     word = "below the minimum" if m.direction == "min" else "over the limit"
     if passed:
-        message = f"{m.label} {measured_text} within {'minimum' if m.direction == 'min' else 'limit'} {limit_text}"
+        message = f"{label} {measured_text} within {'minimum' if m.direction == 'min' else 'limit'} {limit_text}"
     else:
         pct = f" ({fmt_percent(percent)}%)" if percent is not None else ""
-        message = (f"{m.label} {measured_text} {word} {limit_text} by {num.exact(over)}{pct}")
+        message = (f"{label} {measured_text} {word} {limit_text} by {num.exact(over)}{pct}")
     if detail.get("field_layer"):
         message += f" (field at '{detail['field_layer']}', before it became the whole input)"
-    return Outcome(file=analysis.file, model=analysis.name, budget=m.key, label=m.label, limit_text=limit_text,
+    return Outcome(file=analysis.file, model=analysis.name, budget=m.key, label=label, limit_text=limit_text,
                    measured_text=measured_text, passed=passed, over=over, over_percent=percent,
                    source_file=limit.file, source_line=limit.line, origin=limit.origin, measured=measured,
                    limit=limit.limit if m.unit != "field" else tuple(limit.limit), message=message, details=detail)

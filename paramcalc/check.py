@@ -161,9 +161,11 @@ def _check_sets(sets: dict, files_declaring: set, problems: list) -> None:
 
 def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | None = None,
               overrides: dict | None = None, batch: int = 1, dtype: str = "fp32",
-              baseline: Baseline | None = None, max_growth: Fraction | None = None) -> Report:
+              baseline: Baseline | None = None, max_growth: Fraction | None = None,
+              convention: str | None = None) -> Report:
     """Check every architecture under ``paths`` against its budgets (architecture, pyproject, command line) and,
-    with a baseline, against its recorded totals. ``batch`` and ``dtype`` apply to budget sets that name none."""
+    with a baseline, against its recorded totals. ``batch`` and ``dtype`` apply to budget sets that name none;
+    ``convention`` counts params, MACs and FLOPs budgets the way that tool does (paramcalc.conventions)."""
     config = config or Config()
     overrides = overrides or {}
     files, problems = discover(paths)
@@ -199,7 +201,7 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
             analysis = model.analysis(s.batch or batch, s.dtype or dtype)
             for limit in s.limits:
                 try:
-                    outcomes.append(evaluate(analysis, limit))
+                    outcomes.append(evaluate(analysis, limit, convention))
                 except ParamcalcError as e:
                     if isinstance(e, SpecError) and e.line is None and limit.file == file:
                         e = SpecError(e.message, file=file, line=limit.line)   # point at the budget key

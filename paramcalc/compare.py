@@ -213,11 +213,13 @@ QUANTITIES = (
 )
 
 
-def compare(designs: Sequence[Design], *, depth: int | None = None, stages: bool = False) -> Comparison:
+def compare(designs: Sequence[Design], *, depth: int | None = None, stages: bool = False,
+            convention: str | None = None) -> Comparison:
     """Side-by-side totals with ratios to the first design, plain differences, and (``stages``) aligned stage rows.
 
     ``depth``: the stage view sums layers inside groups deeper than ``depth`` (0: one row per top-level layer,
     block or repeat group; None: every layer). A block target's own layers count as its top level.
+    ``convention``: also count params and compute the way that tool does (paramcalc.conventions), as extra rows.
 
     >>> from paramcalc.compare import load_designs, compare
     >>> c = compare(load_designs(["vgg_one_5x5", "vgg_two_3x3"], {"c": "128"}))   # doctest: +SKIP
@@ -235,6 +237,8 @@ def compare(designs: Sequence[Design], *, depth: int | None = None, stages: bool
         else:
             ratios = tuple(_cell_ratio(c, cells[0]) for c in cells)
         rows.append(Quantity(key, label, kind, cells, ratios))
+    if convention is not None:
+        rows[5:5] = _convention_rows(designs, convention)
     for key, label, attr in (("inputs", "Input shape", "inputs"), ("outputs", "Output shape", "outputs")):
         cells = tuple(Cell(_shapes(getattr(d.exact, attr)), _shapes(getattr(d.valued, attr))) for d in designs)
         rows.append(Quantity(key, label, "shape", cells, None))
@@ -247,6 +251,21 @@ def compare(designs: Sequence[Design], *, depth: int | None = None, stages: bool
     stage_rows = _stages(designs, depth) if stages else None
     return Comparison(designs, settings, first.valued.batch, first.valued.dtype, tuple(rows),
                       tuple(_differences(designs)), stage_rows, depth)
+
+
+def _convention_rows(designs, name: str) -> list:
+    """Params and compute counted as the tool of convention ``name`` counts them, placed after FLOPs."""
+    from .conventions import apply, get
+
+    profile = get(name)
+    exact = [apply(d.exact, name) for d in designs]
+    valued = [apply(d.valued, name) for d in designs]
+    rows = []
+    for key, label, attr in (("convention_params", f"Params ({profile.name})", "params"),
+                             ("convention_compute", f"{profile.unit} ({profile.name})", "compute")):
+        cells = tuple(Cell(getattr(e, attr), getattr(v, attr)) for e, v in zip(exact, valued))
+        rows.append(Quantity(key, label, "count", cells, tuple(_cell_ratio(c, cells[0]) for c in cells)))
+    return rows
 
 
 def _shapes(named) -> tuple:

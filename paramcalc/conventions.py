@@ -148,10 +148,6 @@ class ConventionTotals:
     per_layer: tuple           # (layer name, compute) for every layer
 
     @property
-    def heading(self) -> str:
-        return self.column or self.quantity
-
-    @property
     def name(self) -> str:
         return self.convention.name
 
@@ -300,6 +296,21 @@ def apply(analysis, name: str = DEFAULT) -> ConventionTotals:
         terms=tuple((term.name(), v) for term, v in zip(convention.terms, term_totals)),
         per_layer=tuple(per_layer),
     )
+
+
+def measure(ct: ConventionTotals, quantity: str):
+    """A total as budgets and comparisons name it, counted in this convention: 'params', 'trainable_params',
+    'macs' or 'flops' (a FLOPs-counting tool's MACs are half its figure, a MACs-counting tool's FLOPs twice)."""
+    if quantity == "params":
+        return ct.params
+    if quantity == "trainable_params":
+        return ct.trainable_params
+    macs_figure = ct.convention.unit == "MACs"
+    if quantity == "macs":
+        return ct.compute if macs_figure else num.div(ct.compute, 2)
+    if quantity == "flops":
+        return num.normalize(2 * ct.compute) if macs_figure else ct.compute
+    raise KeyError(quantity)
 
 
 def apply_all(analysis) -> dict:

@@ -325,3 +325,39 @@ def test_the_convention_column_is_headed_by_its_name_in_every_format(run_cli, fm
     out = run_cli("show", "alexnet", "--convention", "ptflops", "--format", fmt).stdout
     header = next(line for line in out.splitlines() if "Type" in line or line.startswith("name,"))
     assert "ptflops" in header and "bound method" not in header and len(header) < 200
+
+
+def test_the_cli_lists_exactly_the_convention_profiles():
+    from paramcalc.cli.common import CONVENTION_NAMES
+
+    assert CONVENTION_NAMES == tuple(PROFILES)
+
+
+def test_compare_with_a_convention_adds_that_tools_params_and_compute(run_cli):
+    out = json.loads(run_cli("compare", "resnet50", "resnet50_keras", "--convention", "keras",
+                             "--format", "json").stdout)
+    params = [v["value"] for v in out["totals"]["convention_params"]["values"]]
+    # keras.io/api/applications: ResNet50 has 25,636,712 parameters (its moving statistics included).
+    assert params[1] == 25_636_712
+    # torchvision's ResNet-50 (25,557,032 published) plus its BatchNorm statistics, 2 per channel counted by hand:
+    # 53 BatchNorms over 26,560 channels in all (stem 64; bottlenecks 64+64+256 x3, 128+128+512 x4,
+    # 256+256+1024 x6, 512+512+2048 x3; projections 256+512+1024+2048).
+    channels = 64 + 3 * 384 + 4 * 768 + 6 * 1536 + 3 * 3072 + (256 + 512 + 1024 + 2048)
+    assert channels == 26_560
+    assert params[0] == 25_557_032 + 2 * channels
+
+
+def test_compare_with_an_unknown_convention_fails_before_any_work(run_cli):
+    r = run_cli("compare", "alexnet", "alexnet2012", "--convention", "thopp")
+    assert r.exit_code == 2 and "did you mean 'thop'" in r.stderr
+
+
+def test_check_measures_params_and_macs_budgets_in_the_convention(run_cli):
+    # ultralytics/thop README: ResNet-50 4,133,742,592 MACs (exact); paramcalc's own convention gives 4.089 G.
+    assert run_cli("check", "resnet50", "--max-macs", "4133742592", "--convention", "thop").exit_code == 0
+    failing = run_cli("check", "resnet50", "--max-macs", "4133742591", "--convention", "thop")
+    assert failing.exit_code == 1 and "MACs (thop)" in failing.stdout and "by 1 " in failing.stdout
+    assert run_cli("check", "resnet50", "--max-macs", "4133742591").exit_code == 0
+    # keras.io: ResNet50's 25,636,712 parameters; a budget one below fails only in the keras convention.
+    assert run_cli("check", "resnet50_keras", "--max-params", "25636711", "--convention", "keras").exit_code == 1
+    assert run_cli("check", "resnet50_keras", "--max-params", "25636711").exit_code == 0

@@ -8,7 +8,7 @@ import click
 
 from ..budget import METRICS
 from ..engine import DTYPE_BYTES
-from .common import parse_sets
+from .common import convention_option, parse_sets
 
 
 def config_options(f):
@@ -58,8 +58,9 @@ def budget_options(f):
 @click.option("--dtype", type=click.Choice(sorted(DTYPE_BYTES)), default=None,
               help="Element type for memory budgets that name none (default fp32).")
 @config_options
+@convention_option
 @click.pass_context
-def check(ctx, paths, fmt, baseline, max_growth, sets, batch, dtype, config_path, no_config, **limits):
+def check(ctx, paths, fmt, baseline, max_growth, sets, batch, dtype, config_path, no_config, convention, **limits):
     """Check architectures against their budgets; exit 0 when all hold, 1 when one is exceeded, 2 for unusable input.
 
     PATHS are files, folders (searched for *.yaml and *.yml) or globs; without PATHS, `paths` from
@@ -72,6 +73,7 @@ def check(ctx, paths, fmt, baseline, max_growth, sets, batch, dtype, config_path
       paramcalc check architectures/
       paramcalc check models/*.yaml --max-params 25M --max-macs 4.5G
       paramcalc check --baseline paramcalc.lock.json --max-growth 5% --format github
+      paramcalc check models/ --max-params 25.6M --convention keras
     """
     from ..baseline import load_baseline
     from ..budget import BudgetError, from_command_line, parse_percent
@@ -79,6 +81,10 @@ def check(ctx, paths, fmt, baseline, max_growth, sets, batch, dtype, config_path
     from ..errors import UsageError
     from ..render.check_report import render
 
+    if convention is not None:
+        from ..conventions import get
+
+        get(convention)  # an unknown name fails before any work
     config = load_config(config_path, no_config)
     targets = paths or config.paths
     baseline = baseline or config.baseline
@@ -92,7 +98,8 @@ def check(ctx, paths, fmt, baseline, max_growth, sets, batch, dtype, config_path
             raise UsageError("--max-growth needs --baseline (a lock file written by `paramcalc snapshot`)")
     report = run_check(targets, command_line=from_command_line(limits), config=config, overrides=parse_sets(sets),
                        batch=batch or 1, dtype=dtype or "fp32",
-                       baseline=load_baseline(baseline) if baseline else None, max_growth=growth)
+                       baseline=load_baseline(baseline) if baseline else None, max_growth=growth,
+                       convention=convention)
     for problem in report.errors:
         click.echo(f"paramcalc: error: {problem.message}", err=True)
     click.echo(render(report, fmt), nl=False)

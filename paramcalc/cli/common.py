@@ -36,3 +36,14 @@ def load_analysis(target, sets=(), symbolic=False, batch=1, dtype="fp32"):
 
     assert dtype in DTYPE_BYTES
     return analyze_file(target, overrides=parse_sets(sets), symbolic=symbolic, batch=batch, dtype=dtype)
+
+
+# The profiles of paramcalc.conventions, named here so that --help does not import it (a test keeps them equal).
+CONVENTION_NAMES = ("paramcalc", "torchvision", "flopcounter", "fvcore", "ptflops", "thop", "keras")
+
+
+def convention_option(f):
+    """--convention NAME (validated by paramcalc.conventions.get, which lists the known names)."""
+    return click.option("--convention", default=None, metavar="NAME",
+                        help="Also count as another tool does: " + ", ".join(CONVENTION_NAMES) +
+                             " (README: 'Other tools' conventions').")(f)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import load_analysis, model_options
-
-CONVENTION_NAMES = ("paramcalc", "torchvision", "flopcounter", "fvcore", "ptflops", "thop", "keras")
+from .common import convention_option, load_analysis, model_options
 
 
 @click.command()
@@ -15,8 +13,7 @@ CONVENTION_NAMES = ("paramcalc", "torchvision", "flopcounter", "fvcore", "ptflop
               show_default=True, help="Output format; json is the stable machine-readable contract.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Collapse layers inside blocks deeper than N into one row per block (0 = top level only).")
-@click.option("--convention", default=None, metavar="NAME",
-              help="Also count as another tool does: " + ", ".join(CONVENTION_NAMES) + " (see README).")
+@convention_option
 @click.option("--breakdown", is_flag=True,
               help="Where the compute goes: per layer and in total, by category (or by the --convention's terms).")
 @model_options
@@ -30,7 +27,7 @@ def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype
       paramcalc show architectures/alexnet.yaml
       paramcalc show resnet50 --depth 1
       paramcalc show resnet50 --convention thop --breakdown
-      paramcalc show two_3x3_vs_5x5.yaml --set c=128 --format json
+      paramcalc show vgg_two_3x3 --set c=128 --format json
     """
     from ..conventions import DEFAULT, apply, get
 
