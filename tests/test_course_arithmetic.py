@@ -72,3 +72,21 @@ def test_bottleneck_costs_17c2_against_two_3x3_at_18c2():
     # At c = 64: 256-d -> 64-d -> 256-d.
     at64 = analyze_file(ARCH / "resnet_bottleneck.yaml", overrides={"c": 64})
     assert conv_weights(at64) == 256 * 64 + 9 * 64 * 64 + 64 * 256 == 69_632
+
+
+def test_video_tensors_are_5d_and_conv3d_follows_the_same_rules():
+    # "Tensors are 4D (batch, channels, height, width); sometimes 5D with time": a 3x7x7 conv over 16 frames.
+    from conftest import analyse_text
+
+    a = analyse_text("""
+        input: [3, 16, 112, 112]
+        layers:
+          - {type: conv3d, out: 64, kernel: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3]}
+        """)
+    layer = a.layers[0]
+    # T: (16 + 2 - 3)/1 + 1 = 16; H, W: floor((112 + 6 - 7)/2) + 1 = 56.
+    assert layer.output_shape == (1, 64, 16, 56, 56)
+    assert layer.param_shapes == {"weight": (64, 3, 3, 7, 7), "bias": (64,)}
+    assert layer.params == 64 * 3 * 3 * 7 * 7 + 64 == 28_288
+    assert layer.macs == 64 * 16 * 56 * 56 * (3 * 3 * 7 * 7)
+    assert layer.receptive_field.size == (3, 7, 7) and layer.receptive_field.stride == (1, 2, 2)
