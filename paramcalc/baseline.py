@@ -39,15 +39,19 @@ def model_key(path) -> str:
     return p.as_posix()
 
 
+def _require_number(analysis: Analysis, label: str, value, purpose: str) -> None:
+    """A recorded or compared total must be a number, not an expression in the symbols."""
+    if not num.is_concrete(value):
+        raise SymbolicTotal(f"{purpose} needs numbers but the {label} are {num.show(value)}; give the symbols a value "
+                            f"(a default under `symbols:` or --set NAME=VALUE)", file=analysis.file)
+
+
 def record(analysis: Analysis) -> dict:
     """One model's entry in a lock file; a total that is still symbolic cannot be recorded."""
     totals = {}
     for key in RECORDED:
         value = getattr(analysis.totals, key)
-        if not num.is_concrete(value):
-            raise SymbolicTotal(f"cannot record {LABELS[key]} = {num.show(value)}: a snapshot needs numbers; give "
-                                f"the symbols a value (a default under `symbols:` or --set NAME=VALUE)",
-                                file=analysis.file)
+        _require_number(analysis, LABELS[key], value, "a snapshot")
         totals[key] = num.to_json(value)
     return {"name": analysis.name, "symbols": {k: num.to_json(v) for k, v in analysis.symbols}, "totals": totals}
 
@@ -130,10 +134,7 @@ def growth_outcomes(analysis: Analysis, entry: dict, max_growth: Fraction, basel
     by_metric = {d.metric: d for d in deltas(analysis, entry)}
     for key in GROWTH_CHECKED:
         value = getattr(analysis.totals, key)
-        if not num.is_concrete(value):
-            raise SymbolicTotal(f"the baseline check needs numbers but the {LABELS[key]} are {num.show(value)}; give "
-                                f"the symbols a value (a default under `symbols:` or --set NAME=VALUE)",
-                                file=analysis.file)
+        _require_number(analysis, LABELS[key], value, "the baseline check")
         d = by_metric[key]
         allowed = math.floor(Fraction(d.before) * (1 + max_growth))   # totals are whole: the largest allowed
         over = num.normalize(max(Fraction(d.after) - allowed, 0))

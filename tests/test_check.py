@@ -588,3 +588,11 @@ def test_receptive_field_budget_on_a_model_without_spatial_axes_exits_2(project,
                                  "  min_receptive_field: 3\n")
     r = run_cli("check", "mlp.yaml")
     assert r.exit_code == 2 and "mlp.yaml:5" in r.stderr and "no spatial axes" in r.stderr
+
+
+def test_snapshot_of_a_symbolic_model_asks_for_values(run_cli):
+    r = run_cli("snapshot", "vgg_two_3x3")
+    assert r.exit_code == 2
+    assert "a snapshot needs numbers but the parameters are 18*c**2" in r.stderr and "--set" in r.stderr
+    ok = run_cli("snapshot", "vgg_two_3x3", "--set", "c=128")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["models"]
