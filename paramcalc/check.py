@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from . import num
 from .baseline import Baseline, Delta, deltas, growth_outcomes, model_key, snapshot
-from .budget import BudgetSet, Config, Outcome, evaluate, from_architecture
+from .budget import BudgetSet, Config, Outcome, SymbolicTotal, evaluate, from_architecture
 from .engine import Analysis, analyze
 from .errors import ParamcalcError, SpecError, UsageError
 from .graph import build_graph
@@ -84,6 +85,23 @@ class Report:
 
 def _is_glob(text: str) -> bool:
     return any(c in text for c in _GLOB_CHARS)
+
+
+def named(paths) -> set:
+    """The files among ``paths`` given one by one (a file or a bundled name), not found in a folder or by a glob."""
+    from .bundled import resolve
+
+    out = set()
+    for item in paths:
+        p = Path(str(item))
+        if p.is_file():
+            out.add(p.resolve())
+        elif not p.exists() and not _is_glob(str(item)):
+            try:
+                out.add(resolve(str(item)).resolve())
+            except SpecError:
+                pass
+    return out
 
 
 def discover(paths) -> tuple[list[Path], list[Problem]]:
@@ -169,6 +187,7 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
     config = config or Config()
     overrides = overrides or {}
     files, problems = discover(paths)
+    explicit = named(paths)
     models, skipped, declaring = [], [], set()
     if max_growth is None:
         max_growth = Fraction(0)
@@ -202,6 +221,15 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
             for limit in s.limits:
                 try:
                     outcomes.append(evaluate(analysis, limit, convention))
+                except SymbolicTotal as e:
+                    # A model left symbolic has no number to measure. Found in a folder or by a glob under budgets
+                    # written elsewhere, it is skipped with the reason; named on its own, or budgeted in its own
+                    # file, it is unusable input (a check that measured nothing must not pass quietly).
+                    if limit.origin == "architecture" or path.resolve() in explicit:
+                        line = limit.line if limit.origin == "architecture" else None
+                        problems.append(Problem.of(SpecError(e.message, file=file, line=line), file))
+                    elif not any(sk.file == file for sk in skipped):
+                        skipped.append(Skipped(file, symbolic_reason(analysis)))
                 except ParamcalcError as e:
                     if isinstance(e, SpecError) and e.line is None and limit.file == file:
                         e = SpecError(e.message, file=file, line=limit.line)   # point at the budget key
@@ -239,9 +267,18 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
                   max_growth if baseline is not None else None, tuple(str(p) for p in paths))
 
 
+def symbolic_reason(analysis: Analysis) -> str:
+    """Why a model with symbols left symbolic cannot be measured against a number, and how to give them values."""
+    free = [name for name, value in analysis.symbols if not num.is_concrete(value)]
+    listed = ", ".join(free) or "its symbols"
+    return (f"symbolic: its totals depend on {listed}; give {'them' if len(free) > 1 else 'it'} a value "
+            f"(--set {free[0] if free else 'NAME'}=... or a default under `symbols:`) to measure it")
+
+
 def run_snapshot(paths, *, overrides: dict | None = None, batch: int = 1, dtype: str = "fp32") -> tuple[dict, list]:
-    """The lock-file document for every architecture under ``paths``, and the files skipped. The first unusable
-    input raises (a snapshot is all or nothing)."""
+    """The lock-file document for every architecture under ``paths``, and the files skipped (not architectures, or
+    found in a folder or by a glob but left symbolic: a lock file records numbers). The first unusable input raises,
+    a symbolic model named on its own included (a snapshot is all or nothing)."""
     overrides = overrides or {}
     files, problems = discover(paths)
     if problems:
@@ -249,13 +286,18 @@ def run_snapshot(paths, *, overrides: dict | None = None, batch: int = 1, dtype:
     if not files:
         raise UsageError("nothing to snapshot: give PATHS or set `paths` under [tool.paramcalc] in pyproject.toml")
     analyses, skipped, declaring = [], [], set()
+    explicit = named(paths)
     for path in files:
         model = _Model(path, overrides)
         if not is_architecture(model.raw):
             skipped.append(Skipped(str(path), "not an architecture (no top-level `layers:`)"))
             continue
         declaring |= _declared(model.raw)
-        analyses.append(model.analysis(batch, dtype))
+        analysis = model.analysis(batch, dtype)
+        if analysis.graph.symbolic and path.resolve() not in explicit:  # named on its own, record() says why not
+            skipped.append(Skipped(str(path), symbolic_reason(analysis)))
+            continue
+        analyses.append(analysis)
     unknown: list = []
     _check_sets(overrides, declaring, unknown)
     if unknown:

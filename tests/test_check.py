@@ -596,3 +596,49 @@ def test_snapshot_of_a_symbolic_model_asks_for_values(run_cli):
     assert "a snapshot needs numbers but the parameters are 18*c**2" in r.stderr and "--set" in r.stderr
     ok = run_cli("snapshot", "vgg_two_3x3", "--set", "c=128")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["models"]
+
+
+SYMBOLIC_TEXT = """\
+name: two3x3
+symbols: {c: null}
+input: [c, 56, 56]
+layers:
+  - {type: conv, out: c, kernel: 3, padding: 1, bias: false}
+  - {type: conv, out: c, kernel: 3, padding: 1, bias: false}
+"""
+
+
+def test_a_folder_scan_skips_symbolic_models_with_the_reason_and_checks_the_rest(tmp_path, run_cli):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "alexnet.yaml").write_text(ALEXNET_TEXT)
+    (models / "two3x3.yaml").write_text(SYMBOLIC_TEXT)
+    # AlexNet's published 61,100,840 parameters: one under fails, the symbolic design is skipped, not an error.
+    r = run_cli("check", str(models), "--no-config", "--max-params", "61100839")
+    assert r.exit_code == 1, r.output
+    assert "two3x3.yaml: symbolic: its totals depend on c" in r.stdout and "--set c=" in r.stdout
+    junit_xml = run_cli("check", str(models), "--no-config", "--max-params", "61100840", "--format", "junit")
+    assert junit_xml.exit_code == 0
+    root = ET.fromstring(junit_xml.stdout)
+    assert root.get("skipped") == "1" and root.get("failures") == "0" and root.get("errors") == "0"
+    # Given a value, the design is measured: 18 * 64^2 weights.
+    assert run_cli("check", str(models), "--no-config", "--set", "c=64",
+                   "--max-params", 18 * 64 * 64 - 1).exit_code == 1
+
+
+def test_a_symbolic_model_with_its_own_budget_is_an_error_at_the_budget_line(tmp_path, run_cli):
+    path = tmp_path / "two3x3.yaml"
+    path.write_text(SYMBOLIC_TEXT + "budget:\n  max_params: 1M\n")
+    r = run_cli("check", str(tmp_path), "--no-config")
+    assert r.exit_code == 2
+    assert f"{path}:8:" in r.stderr and "18*c**2" in r.stderr
+
+
+def test_snapshot_of_a_folder_skips_symbolic_models_and_records_the_rest(tmp_path, run_cli):
+    (tmp_path / "alexnet.yaml").write_text(ALEXNET_TEXT)
+    (tmp_path / "two3x3.yaml").write_text(SYMBOLIC_TEXT)
+    r = run_cli("snapshot", str(tmp_path), "--no-config")
+    assert r.exit_code == 0
+    assert "skipped" in r.stderr and "two3x3.yaml" in r.stderr
+    models = json.loads(r.stdout)["models"]
+    assert len(models) == 1 and next(iter(models.values()))["totals"]["params"] == 61_100_840

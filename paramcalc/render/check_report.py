@@ -42,7 +42,7 @@ def _summary(report: Report) -> str:
     if report.errors:
         parts.append(f"{len(report.errors)} unusable input{'s' * (len(report.errors) != 1)}")
     if report.skipped:
-        parts.append(f"{len(report.skipped)} skipped (not architectures)")
+        parts.append(f"{len(report.skipped)} skipped")
     return ", ".join(parts)
 
 
@@ -130,7 +130,8 @@ def json_text(report: Report) -> str:
 
 def junit(report: Report) -> str:
     """JUnit XML: one testsuite per architecture file, one testcase per model x budget; a failed budget is a
-    <failure>, unusable input an <error>, a YAML file that is not an architecture a <skipped> testcase."""
+    <failure>, unusable input an <error>, a YAML file that is not an architecture (or a model left symbolic under
+    budgets from elsewhere) a <skipped> testcase."""
     root = ET.Element("testsuites", name="paramcalc check")
     suites: dict = {}
 
@@ -251,5 +252,5 @@ def markdown(report: Report) -> str:
     if report.errors:
         out += ["### Unusable input", ""] + [f"- `{_cell(e.message)}`" for e in report.errors] + [""]
     if report.skipped:
-        out += ["### Skipped (not architectures)", ""] + [f"- `{s.file}`: {s.reason}" for s in report.skipped] + [""]
+        out += ["### Skipped", ""] + [f"- `{s.file}`: {s.reason}" for s in report.skipped] + [""]
     return "\n".join(out) + "\n"
