@@ -33,20 +33,19 @@ def symbols_text(symbols) -> str:
     return ", ".join(k if num.show(v) == k else f"{k}={num.show(v)}" for k, v in symbols)
 
 
+def group_compute(convention, group: str):
+    """The convention's compute summed over the layers of a block instance or repeat group."""
+    prefix = group + "."
+    return num.total(v for name, v in convention.per_layer if name.startswith(prefix))
+
+
 def convention_rows(rows: list, convention) -> list:
     """Rows from engine.collapse with 'macs' replaced by the convention's per-layer compute (summed per group)."""
     if convention is None:
         return rows
     per_layer = dict(convention.per_layer)
-    out = []
-    for r in rows:
-        if r["members"] == 1 and r["name"] in per_layer:
-            value = per_layer[r["name"]]
-        else:
-            prefix = r["name"] + "."
-            value = num.total(v for name, v in convention.per_layer if name.startswith(prefix))
-        out.append({**r, "macs": value})
-    return out
+    return [{**r, "macs": per_layer[r["name"]] if r["members"] == 1 and r["name"] in per_layer
+             else group_compute(convention, r["name"])} for r in rows]
 
 
 def convention_lines(ct, bullet: str = "") -> list[str]:

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from .. import num
 from ..engine import Analysis, collapse, group_totals
-from . import convention_lines, convention_rows, field_text, shape_text, share, symbols_text
+from . import convention_lines, convention_rows, field_text, group_compute, shape_text, share, symbols_text
 from .markdown import totals_lines
 
 
@@ -36,7 +36,7 @@ def build(a: Analysis, depth: int | None = None, convention=None) -> Table:
             label = group if level == 0 else group[len(scope[level - 1][0]) + 1:]
             g = groups[group]
             if convention is not None:  # the header sums what the MACs column shows: the convention's compute
-                g = {**g, "macs": convention_rows([{"name": group, "members": 2, "macs": 0}], convention)[0]["macs"]}
+                g = {**g, "macs": group_compute(convention, group)}
             table.add_row(Text("  " * level + label, style="bold"), Text(gtype, style="dim"),
                           Text(shape_text(g["output_shape"]), style="dim"),
                           Text(num.human(g["params"]) if g["params"] != 0 else "-", style="dim"),
