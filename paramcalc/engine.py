@@ -132,7 +132,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         shapes[name] = shape
         fields[name] = _input_field(shape)
     extent = tuple(graph.inputs[0][1][1:])
-    warnings: list[str] = []
+    warnings: list[str] = list(graph.warnings)
     constraints: list = []
     results = []
     for node in graph.nodes:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import num
-from .blocks import bind_arguments, read_blocks
+from .blocks import argument_uses, bind_arguments, block_inputs, numbers_only, read_blocks, unused_arguments
 from .errors import RuleError, SpecError
 from .expr import evaluate
 from .layers import REGISTRY, REQUIRED, Attrs, canonical, read_attr
@@ -62,6 +62,7 @@ class Graph:
     budget: Any = None        # the raw `budget:` mapping, for `paramcalc check`
     blocks: tuple = ()        # names of the blocks declared in the file
     line_of_key: Mapping = field(default_factory=dict)
+    warnings: tuple = ()      # found while building: block arguments no layer uses
 
     @property
     def symbolic(self) -> bool:
@@ -145,11 +146,11 @@ class _Builder:
         self.env = self.bind_symbols(raw.get("symbols"))
         inputs = self.read_inputs(raw)
         self.names.inputs = {n for n, _ in inputs}
-        self.blocks = read_blocks(raw.get("blocks"), raw.line_of("blocks"), self.error)
+        self.read_blocks(raw)
         if "layers" not in raw:
             raise self.error("missing `layers:` (the list of layers)", line=raw.line)
-        top_local = self.expand(raw["layers"], self.env, "", (), inputs[0][0], (), True, raw.line_of("layers"))
-        outputs = self.read_outputs(raw, top_local)
+        self.expand(raw["layers"], self.env, "", (), {"in": inputs[0][0]}, (), True, raw.line_of("layers"))
+        outputs = self.read_outputs(raw, self.last)
         return self.graph(name, inputs, outputs)
 
     def graph(self, name, inputs, outputs) -> Graph:
@@ -160,11 +161,12 @@ class _Builder:
             inputs=tuple(inputs), nodes=tuple(self.nodes), outputs=tuple(outputs),
             description=str(raw.get("description", "") or ""), source=str(raw.get("source", "") or ""),
             budget=raw.get("budget"), blocks=tuple(self.blocks), line_of_key=dict(raw.key_lines),
+            warnings=tuple(unused_arguments(self.blocks)),
         )
 
     def build_block(self, raw, name) -> Graph:
         """One block alone: its arguments join the symbols, and it is instantiated once on the chosen input."""
-        self.blocks = read_blocks(raw.get("blocks"), raw.line_of("blocks"), self.error)
+        self.read_blocks(raw)
         if self.block not in self.blocks:
             listing = ", ".join(self.blocks) or "none"
             raise self.error(f"no block '{self.block}' in this file"
@@ -183,7 +185,11 @@ class _Builder:
         if symbols is not None and not isinstance(symbols, dict):
             merged = symbols  # let bind_symbols report it
         self.env = self.bind_symbols(merged)
+        wanted = block_inputs(self.block, spec, self.error)
         if self.block_input is not None:
+            if len(wanted) > 1:
+                raise self.error(f"block '{self.block}' takes {len(wanted)} inputs ({', '.join(wanted)}); --input "
+                                 f"gives one shape, so build it with the file's inputs instead")
             shape = [v.strip() if isinstance(v, str) else v for v in self.block_input]
             try:
                 inputs = [("input", self.read_shape(shape, None, "input"))]
@@ -192,18 +198,26 @@ class _Builder:
                 raise self.error(f"input {given} of block '{self.block}': {e.message}") from None
         else:
             inputs = self.read_inputs(raw)
-            if len(inputs) != 1:
-                raise self.error(f"the file has {len(inputs)} inputs; give block '{self.block}' its input "
-                                 f"(e.g. --input 64,56,56)", line=raw.line_of("inputs"))
+            if len(inputs) != len(wanted):
+                hint = " (e.g. --input 64,56,56)" if len(wanted) == 1 else ""
+                raise self.error(f"the file has {len(inputs)} inputs; block '{self.block}' takes {len(wanted)}"
+                                 f"{hint}", line=raw.line_of("inputs") or raw.line_of("input"))
         self.names.inputs = {n for n, _ in inputs}
         instance = LineDict({"name": self.block, "type": self.block})
         instance.line = self.raw.line_of("blocks") if spec.line is None else spec.line
         instance.key_lines = {}
+        if len(wanted) > 1:
+            instance["inputs"] = [n for n, _ in inputs]
         for arg in (spec.get("args") or {}):
             if arg in self.env:  # pass the symbol of the same name; other arguments keep their defaults
                 instance[arg] = arg
-        out = self.expand([instance], self.env, "", (), inputs[0][0], (), True, instance.line)
+        out = self.expand([instance], self.env, "", (), {"in": inputs[0][0]}, (), True, instance.line)
         return self.graph(f"{name}#{self.block}", inputs, [out])
+
+    def read_blocks(self, raw):
+        self.blocks = read_blocks(raw.get("blocks"), raw.line_of("blocks"), self.error)
+        self.block_uses = {name: argument_uses(block) for name, block in self.blocks.items()}
+        self.layer_types = sorted(set(REGISTRY) | set(self.blocks))
 
     def bind_symbols(self, symbols) -> dict:
         env = bind_symbols(symbols, overrides=self.overrides, symbolic=self.symbolic, file=self.file,
@@ -254,11 +268,14 @@ class _Builder:
             raise self.error(str(e), line=line, layer=full, layer_type=type_name) from None
 
     # -- expansion
-    def expand(self, layers, env, prefix, scope, block_input, stack, trainable, line) -> str:
+    def expand(self, layers, env, prefix, scope, entry, stack, trainable, line) -> str:
+        """Add the nodes of ``layers``; ``entry`` maps the names the layers may use for their inputs (`in`, and
+        a block's named inputs) to nodes. Returns the last layer's output."""
         where = f"block '{stack[-1]}'" if stack else "`layers:`"
         if not isinstance(layers, list) or not layers:
             raise self.error(f"{where} must be a non-empty list of layers", line=line)
-        local: dict[str, str] = {"in": block_input}
+        local: dict[str, str] = dict(entry)
+        block_input = entry["in"]
         declared = {l["name"] for l in layers if isinstance(l, dict) and isinstance(l.get("name"), str)}
         counters: dict[str, int] = {}
         prev = block_input
@@ -270,6 +287,8 @@ class _Builder:
             type_name = raw.get("type")
             if not isinstance(type_name, str):
                 raise self.error("every layer needs a `type:`", line=lline, layer=raw.get("name"))
+            if isinstance(env.get(type_name), str):  # `type: act`, a block argument naming the type
+                type_name = env[type_name]
             name = raw.get("name")
             if name is None:
                 n = counters.get(type_name, 0)
@@ -302,18 +321,26 @@ class _Builder:
             is_trainable = trainable and self.read_trainable(raw, full, type_name)
             if repeat == 1:
                 out = self.instance(type_name, raw, env, full, scope, sources, stack, is_trainable)
+            elif repeat == 0:  # no copies: the group stands for its input
+                if len(sources) != 1:
+                    raise self.error(f"with repeat: 0 nothing is built and the input is passed on, so it needs one "
+                                     f"input, got {len(sources)}", line=raw.line_of("repeat"), layer=full,
+                                     layer_type=type_name)
+                out = sources[0]
+                self.names.aliases[full] = out
             else:
                 group_scope = scope + ((full, canonical(type_name) if type_name in REGISTRY else type_name),)
                 out = None
                 for i in range(repeat):
                     out = self.instance(type_name, raw, env, f"{full}.{i}", group_scope, sources, stack,
                                         is_trainable)
-                    sources = [out]
+                    sources = [out, *sources[1:]]  # each copy feeds the next one's first input
                 self.names.aliases[full] = out
             local[name] = out
             prev = out
         if not stack:
             self.top_local = local
+            self.last = prev
         return prev
 
     def read_count(self, raw, env, full, type_name) -> int:
@@ -321,14 +348,14 @@ class _Builder:
             return 1
         line = raw.line_of("repeat")
         try:
-            value = evaluate(raw["repeat"], env, "repeat")
+            value = evaluate(raw["repeat"], numbers_only(env), "repeat")
         except RuleError as e:
             raise self.error(str(e), line=line, layer=full, layer_type=type_name) from None
         if not isinstance(value, int):
             raise self.error(f"repeat must be a whole number known when the file is read, got {num.show(value)}",
                              line=line, layer=full, layer_type=type_name)
-        if not 1 <= value <= MAX_REPEAT:
-            raise self.error(f"repeat must be between 1 and {MAX_REPEAT:,}, got {value:,}", line=line, layer=full,
+        if not 0 <= value <= MAX_REPEAT:
+            raise self.error(f"repeat must be between 0 and {MAX_REPEAT:,}, got {value:,}", line=line, layer=full,
                              layer_type=type_name)
         return value
 
@@ -374,10 +401,11 @@ class _Builder:
                 hint = suggest(key, known) or f" ({kind} takes: {listing})"
                 raise self.error(f"unknown attribute '{key}'{hint}", line=raw.line_of(key), layer=full,
                                  layer_type=kind)
+        values = numbers_only(env)
         for key, spec in layer.attributes.items():
             if key in raw:
                 try:
-                    attrs[key] = read_attr(key, spec, self.substitute(raw[key], env), env)
+                    attrs[key] = read_attr(key, spec, self.substitute(raw[key], env), values)
                 except RuleError as e:
                     raise self.error(str(e), line=raw.line_of(key), layer=full, layer_type=kind) from None
             elif spec.default is REQUIRED:
@@ -406,19 +434,24 @@ class _Builder:
         if len(stack) >= MAX_BLOCK_DEPTH:
             raise self.error(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", line=line, layer=full,
                              layer_type=type_name)
-        if len(sources) != 1:
-            raise self.error(f"a block takes one input, got {len(sources)}", line=line, layer=full,
-                             layer_type=type_name)
         block = self.blocks[type_name]
 
         def located(message, line=None):
             return self.error(message, line=line, layer=full, layer_type=type_name)
 
-        block_env = bind_arguments(type_name, block, raw, env, self.env, LAYER_KEYS, located)
+        wanted = block_inputs(type_name, block, located)
+        if len(sources) != len(wanted):
+            named = f" ({', '.join(wanted)})" if len(wanted) > 1 else ""
+            hint = " (list them in `inputs: [a, b]`)" if len(wanted) > 1 else ""
+            raise located(f"block '{type_name}' takes {len(wanted)} input{'s' if len(wanted) > 1 else ''}{named}, "
+                          f"got {len(sources)}{hint}", line=line)
+        block_env = bind_arguments(type_name, block, raw, env, self.env, LAYER_KEYS, located,
+                                   uses=self.block_uses[type_name], types=self.layer_types)
+        entry = {"in": sources[0], **dict(zip(wanted, sources))}
         outer = self.calls
         self.calls = outer + ((type_name, line),)
         try:
-            out = self.expand(block["layers"], block_env, full + ".", scope + ((full, type_name),), sources[0],
+            out = self.expand(block["layers"], block_env, full + ".", scope + ((full, type_name),), entry,
                               stack + (type_name,), trainable, block.line_of("layers"))
         finally:
             self.calls = outer
