@@ -40,8 +40,8 @@ class Linear(WholeField, Layer):
         if len(shape) < 2 or origins[0] not in CHANNELS_FIRST:
             return ()
         article = "an" if origins[0][0] in "aeiou" else "a"
-        return (f"linear on the non-flat input {fmt_shape(shape)} (from {article} {origins[0]}) acts on its last axis only: "
-                f"weight [{num.show(a.out)}, {num.show(shape[-1])}], output {fmt_shape((*shape[:-1], a.out))}; "
+        return (f"linear on the non-flat input {fmt_shape(shape)} (from {article} {origins[0]}) acts on its last "
+                f"axis only: weight [{num.show(a.out)}, {num.show(shape[-1])}], output {fmt_shape((*shape[:-1], a.out))}; "
                 f"add a flatten before it if all {num.show(numel(shape))} features were meant",)
 
     def shape(self, a, ins):
