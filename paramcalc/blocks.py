@@ -92,8 +92,8 @@ def argument_uses(block) -> dict:
             for item in value:
                 visit(item, key, line)
         elif isinstance(value, str):
-            if value in uses:
-                uses[value].append(Use(WHOLE_USE, f"{key}: {value}", line))
+            if value in uses:  # a repeat count is computed with even when it stands alone
+                uses[value].append(Use(ARITHMETIC_USE if key == "repeat" else WHOLE_USE, f"{key}: {value}", line))
                 return
             try:
                 names = parse(value).names

@@ -276,3 +276,38 @@ def test_blocks_with_several_inputs_and_a_type_argument_build_in_pytorch():
 
     for text in (TWO_INPUT_BLOCK, MBCONV):
         to_torch(build_graph(load_text(textwrap.dedent(text), "t.yaml"), "t.yaml"))  # verifies every layer
+
+
+# ------------------------------------------------------------------------------------ any value, no crash
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from paramcalc.engine import analyze  # noqa: E402
+from paramcalc.errors import ParamcalcError  # noqa: E402
+
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 40), st.sampled_from(
+        ["foo", "same", "relu", "hardswish", "c", "2*c", "c//0", "bilinear", "n", "1.5", "in", "prev", "conv", "b"])),
+    lambda inner: st.lists(inner, max_size=3), max_leaves=5)
+
+_TEMPLATE = {
+    "input": [4, 9, 9],
+    "symbols": {"c": 4},
+    "blocks": {"b": {"args": {"n": 2, "k": 3, "pad": 1, "act": "relu", "m": "n*2"},
+                     "layers": [{"type": "conv", "out": "n", "kernel": "k", "padding": "pad"},
+                                {"type": "act"},
+                                {"type": "conv", "out": "m", "kernel": 1, "repeat": "n"}]}},
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["n", "k", "pad", "act", "m"]), _VALUES, max_size=4))
+def test_any_block_argument_value_gives_a_result_or_one_located_error(args):
+    doc = dict(_TEMPLATE, layers=[dict({"type": "b"}, **args)])
+    try:
+        a = analyze(build_graph(load_text(json.dumps(doc), "fuzz.yaml"), "fuzz.yaml"))
+    except ParamcalcError as e:
+        assert "\n" not in str(e)
+        return
+    assert isinstance(a.totals.params, int) and isinstance(a.totals.peak_activation_bytes, int)
