@@ -279,6 +279,7 @@ class _Builder:
         declared = {l["name"] for l in layers if isinstance(l, dict) and isinstance(l.get("name"), str)}
         counters: dict[str, int] = {}
         prev = block_input
+        self.values = numbers_only(env)  # what arithmetic may see (no word, list or boolean arguments)
         for raw in layers:
             if not isinstance(raw, LineDict):
                 raise self.error(f"each entry of {where} must be a mapping like {{type: conv, out: 64, kernel: 3}}, "
@@ -348,7 +349,7 @@ class _Builder:
             return 1
         line = raw.line_of("repeat")
         try:
-            value = evaluate(raw["repeat"], numbers_only(env), "repeat")
+            value = evaluate(raw["repeat"], self.values, "repeat")
         except RuleError as e:
             raise self.error(str(e), line=line, layer=full, layer_type=type_name) from None
         if not isinstance(value, int):
@@ -401,11 +402,10 @@ class _Builder:
                 hint = suggest(key, known) or f" ({kind} takes: {listing})"
                 raise self.error(f"unknown attribute '{key}'{hint}", line=raw.line_of(key), layer=full,
                                  layer_type=kind)
-        values = numbers_only(env)
         for key, spec in layer.attributes.items():
             if key in raw:
                 try:
-                    attrs[key] = read_attr(key, spec, self.substitute(raw[key], env), values)
+                    attrs[key] = read_attr(key, spec, self.substitute(raw[key], env), self.values)
                 except RuleError as e:
                     raise self.error(str(e), line=raw.line_of(key), layer=full, layer_type=kind) from None
             elif spec.default is REQUIRED:
@@ -417,7 +417,7 @@ class _Builder:
             layer.check_attrs(attrs)
         except RuleError as e:
             raise self.error(str(e), line=line, layer=full, layer_type=kind) from None
-        if self.names.taken(full):
+        if full in self.names.nodes or full in self.names.inputs:
             raise self.error(f"the name '{full}' is used twice", line=line, layer=full, layer_type=kind)
         if len(self.nodes) >= MAX_LAYERS:
             raise self.error(f"the architecture expands to more than {MAX_LAYERS:,} layers", line=line, layer=full,
@@ -455,6 +455,7 @@ class _Builder:
                               stack + (type_name,), trainable, block.line_of("layers"))
         finally:
             self.calls = outer
+            self.values = numbers_only(env)  # back in the caller's scope
         self.names.aliases[full] = out
         return out
 

@@ -18,9 +18,6 @@ class Names:
         self.nodes: dict = {}     # full name -> Node
         self.aliases: dict = {}   # block instance / repeat group name -> the name of its output node
 
-    def taken(self, full: str) -> bool:
-        return full in self.nodes or full in self.inputs
-
     def resolve(self, ref, local, prev, declared, what="input") -> str:
         """The node or input name ``ref`` stands for; ``local`` maps the enclosing block's names (and `in`),
         ``declared`` holds the names declared anywhere in that block (to tell "defined later" from "unknown")."""
