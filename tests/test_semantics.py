@@ -337,3 +337,25 @@ def test_stochastic_depth_in_a_residual_branch_counts_nothing():
 def test_stochastic_depth_probability_is_checked():
     with pytest.raises(SpecError, match=r"p must be in \[0, 1\]"):
         analyse_text("input: [8]\nlayers:\n  - {type: stochastic_depth, p: 1.5}\n")
+
+
+def test_fvcore_itself_agrees_on_the_executors_modules_when_installed():
+    """Where fvcore is installed (it is not a dependency), run it on the module the executor builds."""
+    pytest.importorskip("fvcore")
+    import logging
+    import warnings
+
+    import torch
+    from fvcore.nn import FlopCountAnalysis
+
+    from paramcalc.engine import analyze
+    from paramcalc.executor import to_torch
+    from paramcalc.graph import build_graph
+    from paramcalc.spec import load_text
+
+    logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    for shape, layer, _ in FVCORE_BY_RANK:
+        graph = build_graph(load_text(f"input: {shape}\nlayers:\n  - {layer}\n", "fv.yaml"), "fv.yaml")
+        x = torch.zeros(1, *json.loads(shape))
+        assert FlopCountAnalysis(to_torch(graph).eval(), x).total() == apply(analyze(graph), "fvcore").compute
