@@ -200,7 +200,13 @@ Paramcalc.GraphView.prototype.render = function () {
     'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#7a7a7a"/></marker></defs>' +
     out.join("") + "</svg>";
   this.svg = this.canvas.firstChild;
+  if (!this.shown) {  // first drawing: shrink a wide graph to the panel (not below 40%), centred
+    this.shown = true;
+    var room = this.canvas.clientWidth - 8;
+    if (room > 0 && this.width > room) this.zoom = Math.max(0.4, room / this.width);
+  }
   this.setZoom(this.zoom);
+  this.canvas.scrollLeft = Math.max(0, (this.width * this.zoom - this.canvas.clientWidth) / 2);
   var layers = 0;
   view.nodes.forEach(function (n) { if (n.kind !== "input") layers += 1; });
   this.status.textContent = layers + " nodes, " + groupIds.length + " open groups, laid out in " +

@@ -207,6 +207,7 @@
       columns.appendChild(col);
       if (!graphsOnly) section(designs.length > 1 ? d.label : "Totals", col).insertAdjacentHTML("beforeend", totalsTable(d));
       var gs = section(graphsOnly ? d.label : "Graph" + (designs.length > 1 ? " \u00b7 " + d.label : ""), col);
+      gs.classList.add("graph-panel");
       var host = el("div", "graph");
       gs.appendChild(host);
       P.graphs.push(new P.GraphView(host, d));
