@@ -35,8 +35,8 @@ def draw(target, output, fmt, depth, receptive_field, sets, symbolic, batch, dty
     \b
     Examples:
       paramcalc draw resnet50 --depth 1 -o resnet50.svg
-      paramcalc draw googlenet --depth 1 --format mermaid      # paste into a README or pull request
-      paramcalc draw unet -o unet.html                          # open the blocks by clicking them
+      paramcalc draw googlenet --depth 1 --format mermaid   # for GitHub
+      paramcalc draw unet -o unet.html                       # interactive
       paramcalc draw densenet121 --depth 1 -o densenet121.png
     """
     if fmt is None:

@@ -28,7 +28,7 @@ def report(targets, output, depth, block_input, sets, symbolic, batch, dtype):
 
     \b
     Examples:
-      paramcalc report resnet50                      # writes resnet50.html
+      paramcalc report resnet50              # writes resnet50.html
       paramcalc report googlenet --depth 0 -o g.html
       paramcalc report resnet50 resnet101 -o cmp.html
     """
