@@ -11,6 +11,8 @@ from ..errors import UsageError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 MAX_PIXELS = 120_000_000  # ~480 MB of RGBA: beyond it, ask for --depth or SVG instead
+CAIRO_SIDE = 32_000       # cairo's image surfaces stop at 32,767 pixels a side: taller drawings are scaled to fit
+BROWSER_SIDE = 16_384     # Chromium's largest screenshot side
 
 
 def find_browser() -> str | None:
@@ -26,12 +28,20 @@ def render(svg_text: str, width: float, height: float) -> bytes:
         import cairosvg
     except (ImportError, OSError):  # OSError: the Python package is there but the cairo library is not
         cairosvg = None
+    side = max(width, height)
     if cairosvg is not None:
-        return cairosvg.svg2png(bytestring=svg_text.encode("utf-8"))
+        scale = min(1.0, CAIRO_SIDE / side)
+        if scale < 0.5:
+            raise UsageError(f"the drawing is {side:,.0f} pixels long, too long for a PNG; use --depth to close "
+                             f"blocks, or --format svg or html")
+        return cairosvg.svg2png(bytestring=svg_text.encode("utf-8"), scale=scale)
     browser = find_browser()
     if browser is None:
         raise UsageError("--format png needs CairoSVG (pip install 'paramcalc[png]') or Chromium/Chrome on the PATH; "
                          "--format svg and html need neither")
+    if side > BROWSER_SIDE:
+        raise UsageError(f"the drawing is {side:,.0f} pixels long, more than Chromium can rasterise; use --depth, "
+                         f"install CairoSVG (pip install 'paramcalc[png]'), or use --format svg or html")
     return _screenshot(browser, svg_text, width, height)
 
 
