@@ -207,7 +207,6 @@ def architecture_schema() -> dict:
         defs[f"block_layer.{kind}"] = _layer_def(kind, layer, names, in_block=True)
     return {
         "$schema": DIALECT,
-        "$id": "https://paramcalc.invalid/schemas/architecture.schema.json",
         "title": "paramcalc architecture (YAML format v1)",
         "description": "A CNN declared for paramcalc: input shape, optional symbols and blocks, and the layers.",
         "type": "object",
@@ -263,7 +262,6 @@ def output_schema() -> dict:
         "spatial_receptive_field_layer": {"type": ["string", "null"]}})
     return {
         "$schema": DIALECT,
-        "$id": "https://paramcalc.invalid/schemas/output.schema.json",
         "title": "paramcalc show --format json (schema 1)",
         "description": "One analysed architecture: totals and every layer, with exact values.",
         **_obj({
