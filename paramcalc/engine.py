@@ -14,6 +14,7 @@ Conventions (written once, here and in README):
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,6 +126,19 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         raise RuleError(f"unknown dtype '{dtype}' (one of {', '.join(DTYPE_BYTES)})")
     if not isinstance(batch, int) or batch < 1:
         raise RuleError(f"batch must be a positive whole number, got {batch}")
+    # The walk allocates many small objects and frees none of them until it returns, so the cyclic garbage
+    # collector only rescans what is alive (20-30% of the time of a 20,000-layer model). It is paused for the walk
+    # and restored after, whatever happens.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _walk(graph, batch, dtype)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     nbytes = DTYPE_BYTES[dtype]
     shapes: dict[str, tuple] = {}
     fields: dict[str, Field] = {}
@@ -255,6 +269,7 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
     """
     rows: list[dict] = []
     index: dict[str, dict] = {}
+    members: dict[str, list] = {}
     for r in analysis.layers:
         if depth is not None and len(r.scope) > depth:
             group, gtype = r.scope[depth] if depth < len(r.scope) else r.scope[-1]
@@ -265,10 +280,9 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
                        "flops": 0, "receptive_field": r.receptive_field, "members": 0, "line": r.line,
                        "scope": r.scope[:depth]}
                 index[key] = row
+                members[key] = []
                 rows.append(row)
-            row["params"] = num.normalize(row["params"] + r.params)
-            row["macs"] = num.normalize(row["macs"] + r.macs)
-            row["flops"] = num.normalize(row["flops"] + r.flops)
+            members[key].append(r)
             row["output_shape"] = r.output_shape
             row["receptive_field"] = r.receptive_field
             row["members"] += 1
@@ -276,6 +290,9 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
             rows.append({"name": r.name, "type": r.type, "output_shape": r.output_shape, "params": r.params,
                          "macs": r.macs, "flops": r.flops, "receptive_field": r.receptive_field, "members": 1,
                          "line": r.line, "scope": r.scope})
+    for key, layers in members.items():  # each group's sums in one step (symbolic sums grow if added one by one)
+        for total in ("params", "macs", "flops"):
+            index[key][total] = num.total(getattr(r, total) for r in layers)
     return rows
 
 
@@ -283,12 +300,14 @@ def group_totals(analysis: Analysis) -> dict:
     """Per block instance or repeat group (by name): summed params, MACs and FLOPs, and the output shape and
     receptive field of its last layer."""
     totals: dict[str, dict] = {}
+    members: dict[str, list] = {}
     for r in analysis.layers:
         for group, _ in r.scope:
             g = totals.setdefault(group, {"params": 0, "macs": 0, "flops": 0})
-            g["params"] = num.normalize(g["params"] + r.params)
-            g["macs"] = num.normalize(g["macs"] + r.macs)
-            g["flops"] = num.normalize(g["flops"] + r.flops)
+            members.setdefault(group, []).append(r)
             g["output_shape"] = r.output_shape
             g["receptive_field"] = r.receptive_field
+    for group, layers in members.items():
+        for total in ("params", "macs", "flops"):
+            totals[group][total] = num.total(getattr(r, total) for r in layers)
     return totals
