@@ -192,7 +192,7 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings, co
                 raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
         param_shapes = layer.params(a, ins, out)
         buffer_shapes = layer.buffers(a, ins, out)
-        ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
+        ops = {c: num.normalize(v * batch if batch != 1 else v) for c, v in layer.ops(a, ins, out).items()}
         field = layer.receptive_field(a, ins, tuple(fields[i] for i in node.inputs))
         for lhs, rhs in layer.required_equal(a, ins):
             if num.equal(lhs, rhs) is None:  # equal for some symbol values only: a constraint, not an error
@@ -220,7 +220,7 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings, co
         params=params, trainable_params=params if node.trainable else 0,
         buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
         macs=macs, flops=num.normalize(2 * macs), ops=ops,
-        activation_elements=num.normalize(num.prod(out) * batch),
+        activation_elements=num.prod((*out, batch)),
         receptive_field=_public_field(field, extent) if spatial else None,
         scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins),
     )

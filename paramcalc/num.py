@@ -58,8 +58,15 @@ def floordiv(a, b):
     s = sympy()
     a = s.sympify(a)
     if isinstance(b, int) and not isinstance(b, bool) and b > 0:
-        return normalize(_floor(_unnest_floor(a) / b))
+        return normalize(_floordiv(a, b))
     return normalize(s.floor(a / b))
+
+
+@functools.lru_cache(maxsize=65536)
+def _floordiv(a, b: int):
+    if b == 1 and _whole(a):
+        return a
+    return _floor(_unnest_floor(a) / b)
 
 
 def _unnest_floor(a):
@@ -73,7 +80,7 @@ def _unnest_floor(a):
     if len(floors) != 1:
         return a
     rest = s.Add(*(t for t in terms if t is not floors[0]))
-    if rest.is_Integer or rest.is_integer:
+    if _whole(rest):
         return floors[0].args[0] + rest
     return a
 
@@ -88,7 +95,7 @@ def _floor(x):
     outside, inside = [], []
     for term in s.Add.make_args(s.expand_mul(x)):
         coeff, rest = term.as_coeff_Mul()
-        if not coeff.is_Rational or not (rest is s.S.One or rest.is_integer):
+        if not coeff.is_Rational or not (rest is s.S.One or _whole(rest)):
             return s.floor(x)
         whole = s.Integer(coeff.p // coeff.q)
         if whole:
@@ -105,7 +112,7 @@ def ceildiv(a, b):
     if is_concrete(a) and is_concrete(b):
         return normalize(-(Fraction(-a) // Fraction(b)))
     a = sympy().sympify(a)
-    if isinstance(b, int) and not isinstance(b, bool) and b > 0 and a.is_integer:
+    if isinstance(b, int) and not isinstance(b, bool) and b > 0 and _whole(a):
         return floordiv(a + (b - 1), b)
     return normalize(-floordiv(-a, b))
 
@@ -114,15 +121,30 @@ def div(a, b):
     """Exact division: Fractions for numbers, Rationals for expressions."""
     if is_concrete(a) and is_concrete(b):
         return normalize(Fraction(a) / Fraction(b))
+    if isinstance(b, int) and b == 1:
+        return normalize(a)
     s = sympy()
     return normalize(s.sympify(a) / s.sympify(b))
 
 
 def prod(xs: Iterable) -> Number:
-    out = 1
+    """The product of ``xs``: numbers multiplied as Python numbers, expressions in one cached sympy Mul (a model
+    multiplies the same few shapes again and again)."""
+    number = 1
+    expressions = []
     for x in xs:
-        out = out * x
-    return normalize(out)
+        if isinstance(x, (int, Fraction)):
+            number = number * x
+        else:
+            expressions.append(x)
+    if not expressions:
+        return normalize(number)
+    return normalize(_product(tuple(expressions), number))
+
+
+@functools.lru_cache(maxsize=65536)
+def _product(expressions: tuple, number):
+    return sympy().Mul(*expressions, number)
 
 
 def total(xs: Iterable) -> Number:
@@ -223,8 +245,9 @@ def positive(x) -> bool | None:
     if is_concrete(x):
         return x > 0
     x = sympy().sympify(x)
-    if _lower_bound(x) > 0:
-        return True
+    bound = _lower_bound(x)
+    if bound != -math.inf:  # the exact minimum (see _lower_bound): positive everywhere, or only for some values
+        return True if bound > 0 else None
     return known(x.is_positive)
 
 
@@ -232,9 +255,33 @@ def nonnegative(x) -> bool | None:
     if is_concrete(x):
         return x >= 0
     x = sympy().sympify(x)
-    if _lower_bound(x) >= 0:
-        return True
+    bound = _lower_bound(x)
+    if bound != -math.inf:
+        return True if bound >= 0 else None
     return known(x.is_nonnegative)
+
+
+def whole(x) -> bool | None:
+    """Whether ``x`` is a whole number for every value of the symbols (sizes built of integer symbols, whole
+    coefficients, floors and maxima are), found by one cached walk; sympy's assumptions only when that fails."""
+    if is_concrete(x):
+        return normalize(x).__class__ is int
+    return _whole(sympy().sympify(x))
+
+
+@functools.lru_cache(maxsize=65536)
+def _whole(x) -> bool | None:
+    s = sympy()
+    if x.is_Number:
+        return bool(x.is_Integer)
+    if x.is_Symbol or isinstance(x, (s.floor, s.ceiling)):
+        return x.is_integer
+    if x.is_Add or x.is_Mul or isinstance(x, (s.Max, s.Min)):
+        if all(_whole(a) for a in x.args):
+            return True
+    elif x.is_Pow and x.exp.is_Integer and x.exp >= 0 and _whole(x.base):
+        return True
+    return known(x.is_integer)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -242,7 +289,10 @@ def _lower_bound(x):
     """A lower bound of expression x over positive integer symbols, found by one walk (sympy's assumptions are
     far slower on sizes): symbols are >= 1, a floor's bound is the floor of its argument's, a max's the largest of
     its arguments', and a sum or product of non-negative parts is bounded by the same of their bounds. -inf when
-    no bound is found this way (then sympy is asked)."""
+    no bound is found this way (then sympy is asked).
+
+    A finite bound is the exact minimum: it is only found for expressions built by operations that never decrease
+    when a symbol grows, so it is their value with every symbol at 1, which is attained."""
     s = sympy()
     if x.is_Number:
         return Fraction(int(x.p), int(x.q)) if x.is_Rational else -math.inf
@@ -274,7 +324,7 @@ def divisible(a, b) -> bool | None:
     if is_concrete(a) and is_concrete(b):
         return b != 0 and Fraction(a) % Fraction(b) == 0
     if isinstance(b, int) and b == 1:
-        return True if sympy().sympify(a).is_integer else None
+        return True if _whole(sympy().sympify(a)) else None
     return equal(sympy().Mod(a, b), 0)
 
 
@@ -342,3 +392,11 @@ def as_int(x, what: str):
             raise RuleError(f"{what} must be a whole number, got {x:g}")
         return int(x)
     return x
+
+
+def clear_caches() -> None:
+    """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
+    for cached in (_floordiv, _product, _lower_bound, _whole, expression_text):
+        cached.cache_clear()
+    if _sympy is not None:
+        _sympy.core.cache.clear_cache()

@@ -404,14 +404,27 @@ def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") ->
 
 def window_output(size, kernel, stride, pads, dilation, *, ceil_mode=False, what="kernel"):
     """Output length of a sliding window (PyTorch's Conv/MaxPool/AvgPool formula, ceil_mode included)."""
+    if num.is_concrete(size):
+        return _window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
+    return _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
+
+
+@functools.lru_cache(maxsize=4096)
+def _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
+    """The same for a symbolic size, remembered: a network slides the same windows over the same sizes many times
+    (a failure is not remembered; it raises again)."""
+    return _window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
+
+
+def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
-    padded = size + before + after
     k_eff = dilation * (kernel - 1) + 1
-    if num.positive(padded - k_eff + 1) is False:
+    padded = size + (before + after)
+    if num.positive(size + (before + after - k_eff + 1)) is False:
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
-    span = padded - k_eff
+    span = size + (before + after - k_eff)
     if ceil_mode:
         out = num.ceildiv(span, stride) + 1
         # PyTorch: the last window must start inside the input or its left padding.
@@ -423,7 +436,7 @@ def window_output(size, kernel, stride, pads, dilation, *, ceil_mode=False, what
             # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
             # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
             # one floor, which stays one floor through any chain of pools.
-            out = num.floordiv(size + before - 1 + min(after + stride - k_eff, 0), stride) + 1
+            out = num.floordiv(size + (before - 1 + min(after + stride - k_eff, 0)), stride) + 1
         else:
             s = num.sympy()
             out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
