@@ -323,9 +323,23 @@ def _lower_bound(x):
 def divisible(a, b) -> bool | None:
     if is_concrete(a) and is_concrete(b):
         return b != 0 and Fraction(a) % Fraction(b) == 0
-    if isinstance(b, int) and b == 1:
-        return True if _whole(sympy().sympify(a)) else None
+    if isinstance(b, int) and not isinstance(b, bool) and b > 0 and not is_concrete(a):
+        return _divisible_by(sympy().sympify(a), b)
     return equal(sympy().Mod(a, b), 0)
+
+
+@functools.lru_cache(maxsize=65536)
+def _divisible_by(a, b: int) -> bool | None:
+    """Whether whole b > 0 divides ``a`` for every value of the symbols, read off its terms: when every term but
+    the constant is a multiple of b times a whole-valued part, the constant decides; otherwise unknown (None)."""
+    constant = 0
+    for term in sympy().Add.make_args(a):
+        coeff, rest = term.as_coeff_Mul()
+        if rest == 1:
+            constant = coeff
+        elif not (coeff.is_Integer and int(coeff) % b == 0 and _whole(rest)):
+            return None
+    return constant.is_Integer and int(constant) % b == 0 if hasattr(constant, "is_Integer") else constant % b == 0
 
 
 def to_json(x):
@@ -396,7 +410,7 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _lower_bound, _whole, expression_text):
+    for cached in (_floordiv, _product, _lower_bound, _whole, _divisible_by, expression_text):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()
