@@ -93,7 +93,7 @@ def _floor(x):
     ceil-mode pools grow exponentially. Anything else goes to sympy's floor unchanged."""
     s = sympy()
     outside, inside = [], []
-    for term in s.Add.make_args(s.expand_mul(x)):
+    for term in s.Add.make_args(x):  # sympy has distributed the divisor over the sum; products stay as they are
         coeff, rest = term.as_coeff_Mul()
         if not coeff.is_Rational or not (rest is s.S.One or _whole(rest)):
             return s.floor(x)
@@ -185,10 +185,8 @@ def _max(xs):
         shared = s.Add(*common)
         return shared + _max([k - shared for k in kept])
     coeffs = [k.as_coeff_Mul()[0] for k in kept]
-    if all(c.is_Rational and c > 0 for c in coeffs):
-        g = coeffs[0]
-        for c in coeffs[1:]:
-            g = s.gcd(g, c)
+    if all(c.is_Integer and c > 0 for c in coeffs):
+        g = math.gcd(*(int(c) for c in coeffs))
         if g != 1:
             return g * _max([k / g for k in kept])
     kept = _undominated(y for x in kept for y in (x.args if isinstance(x, s.Max) else (x,)))

@@ -426,17 +426,18 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
     span = size + (before + after - k_eff)
     if ceil_mode:
+        if not num.is_concrete(size) and all(isinstance(x, int) for x in (before, after, k_eff, stride)) \
+                and after < k_eff:
+            # The same rule without a case split, for a whole size: the last start is the largest multiple of the
+            # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
+            # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
+            # one floor, which stays one floor through any chain of pools.
+            return num.normalize(num.floordiv(size + (before - 1 + min(after + stride - k_eff, 0)), stride) + 1)
         out = num.ceildiv(span, stride) + 1
         # PyTorch: the last window must start inside the input or its left padding.
         if num.is_concrete(out):
             if (out - 1) * stride >= size + before:
                 out -= 1
-        elif all(isinstance(x, int) for x in (before, after, k_eff, stride)) and after < k_eff:
-            # The same rule without a case split, for a whole size: the last start is the largest multiple of the
-            # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
-            # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
-            # one floor, which stays one floor through any chain of pools.
-            out = num.floordiv(size + (before - 1 + min(after + stride - k_eff, 0)), stride) + 1
         else:
             s = num.sympy()
             out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
