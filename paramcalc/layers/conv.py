@@ -54,7 +54,7 @@ class _Convolution(Layer):
 
     def ops(self, a, ins, out):
         c_in, c_out, g, sizes, k, *_ = self.geometry(a, ins)
-        ops = {CONV: num.normalize(numel(out) * num.div(c_in, g) * numel(k))}
+        ops = {CONV: num.prod((*out, num.div(c_in, g), *k))}  # one product (cached when symbolic)
         if a.bias:
             ops[BIAS] = numel(out)
         return ops

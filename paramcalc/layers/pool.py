@@ -36,7 +36,7 @@ class _Pool(NoParams, Layer):
 
     def ops(self, a, ins, out):
         c, sizes, k, *_ = self.geometry(a, ins)
-        return {POOLING: num.normalize(numel(out) * numel(k))}
+        return {POOLING: num.prod((*out, *k))}
 
     def receptive_field(self, a, ins, fields):
         c, sizes, k, s, pads, d = self.geometry(a, ins)
