@@ -207,9 +207,17 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
         except ParamcalcError as e:
             problems.append(Problem.of(e, file))
             continue
+        own_budget = bool(sets)
         sets += config.budgets_for(path)
         if command_line is not None and command_line.limits:
             sets.append(command_line)
+        free = _free_symbols(model.raw, overrides)
+        if (free and not own_budget and baseline is None and path.resolve() not in explicit
+                and any(s.limits for s in sets)):
+            # Found by a scan, left symbolic and budgeted from elsewhere: skipped with the reason before it is
+            # built, so a check of a folder of design studies never loads sympy just to skip them.
+            skipped.append(Skipped(file, _symbolic_reason(free)))
+            continue
         try:
             plain = model.analysis(batch, dtype)   # every file is built, so a broken one fails even without budgets
         except ParamcalcError as e:
@@ -267,9 +275,20 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
                   max_growth if baseline is not None else None, tuple(str(p) for p in paths))
 
 
+def _free_symbols(raw, overrides: dict) -> list:
+    """The symbols a file leaves without a value (null default, not given by --set): read from the file, unbuilt."""
+    symbols = raw.get("symbols") if isinstance(raw, dict) else None
+    if not isinstance(symbols, dict):
+        return []
+    return [name for name, default in symbols.items() if default is None and name not in overrides]
+
+
 def symbolic_reason(analysis: Analysis) -> str:
     """Why a model with symbols left symbolic cannot be measured against a number, and how to give them values."""
-    free = [name for name, value in analysis.symbols if not num.is_concrete(value)]
+    return _symbolic_reason([name for name, value in analysis.symbols if not num.is_concrete(value)])
+
+
+def _symbolic_reason(free: list) -> str:
     listed = ", ".join(free) or "its symbols"
     return (f"symbolic: its totals depend on {listed}; give {'them' if len(free) > 1 else 'it'} a value "
             f"(--set {free[0] if free else 'NAME'}=... or a default under `symbols:`) to measure it")
@@ -293,8 +312,12 @@ def run_snapshot(paths, *, overrides: dict | None = None, batch: int = 1, dtype:
             skipped.append(Skipped(str(path), "not an architecture (no top-level `layers:`)"))
             continue
         declaring |= _declared(model.raw)
+        free = _free_symbols(model.raw, overrides)
+        if free and path.resolve() not in explicit:  # named on its own, record() says why not
+            skipped.append(Skipped(str(path), _symbolic_reason(free)))  # known unbuilt: sympy is not loaded
+            continue
         analysis = model.analysis(batch, dtype)
-        if analysis.graph.symbolic and path.resolve() not in explicit:  # named on its own, record() says why not
+        if analysis.graph.symbolic and path.resolve() not in explicit:
             skipped.append(Skipped(str(path), symbolic_reason(analysis)))
             continue
         analyses.append(analysis)

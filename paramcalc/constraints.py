@@ -41,12 +41,11 @@ class Constraint:
 
 
 def _satisfied(difference, symbol, values):
-    s = num.sympy()
-    try:
-        f = s.lambdify(symbol, difference, modules="math")
-        return [v for v in values if f(v) == 0]
-    except Exception:  # an expression lambdify cannot turn into math: exact substitution
-        return [v for v in values if s.simplify(difference.subs(symbol, v)) == 0]
+    """The values at which ``difference`` is zero, evaluated exactly by one compiled function (paramcalc.exact)."""
+    from .exact import compile_exact
+
+    f = compile_exact([difference], [symbol])
+    return [v for v in values if f(v)[0] == 0]
 
 
 def _periodic(good: list, values: range):

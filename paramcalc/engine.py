@@ -15,6 +15,7 @@ Conventions (written once, here and in README):
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +128,19 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         raise RuleError(f"unknown dtype '{dtype}' (one of {', '.join(DTYPE_BYTES)})")
     if not isinstance(batch, int) or batch < 1:
         raise RuleError(f"batch must be a positive whole number, got {batch}")
+    # The walk allocates many small objects and frees none of them until it returns, so the cyclic garbage
+    # collector only rescans what is alive (20-30% of the time of a 20,000-layer model). It is paused for the walk
+    # and restored after, whatever happens.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _walk(graph, batch, dtype)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     nbytes = DTYPE_BYTES[dtype]
     shapes: dict[str, tuple] = {}
     fields: dict[str, Field] = {}
@@ -191,7 +205,7 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
                 raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
         param_shapes = layer.params(a, ins, out)
         buffer_shapes = layer.buffers(a, ins, out)
-        ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
+        ops = {c: num.normalize(v * batch if batch != 1 else v) for c, v in layer.ops(a, ins, out).items()}
         field = layer.receptive_field(a, ins, tuple(fields[i] for i in node.inputs))
         for lhs, rhs in layer.required_equal(a, ins):
             if num.equal(lhs, rhs) is None:  # equal for some symbol values only: a constraint, not an error
@@ -221,7 +235,7 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
         params=params, trainable_params=params if node.trainable else 0,
         buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
         macs=macs, flops=num.normalize(2 * macs), ops=ops,
-        activation_elements=num.normalize(num.prod(out) * batch),
+        activation_elements=num.prod((*out, batch)),
         receptive_field=_public_field(field, extent, contexts[node.name]) if spatial else None,
         scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins),
     )
@@ -270,6 +284,7 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
     """
     rows: list[dict] = []
     index: dict[str, dict] = {}
+    members: dict[str, list] = {}
     for r in analysis.layers:
         if depth is not None and len(r.scope) > depth:
             group, gtype = r.scope[depth] if depth < len(r.scope) else r.scope[-1]
@@ -280,10 +295,9 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
                        "flops": 0, "receptive_field": r.receptive_field, "members": 0, "line": r.line,
                        "scope": r.scope[:depth]}
                 index[key] = row
+                members[key] = []
                 rows.append(row)
-            row["params"] = num.normalize(row["params"] + r.params)
-            row["macs"] = num.normalize(row["macs"] + r.macs)
-            row["flops"] = num.normalize(row["flops"] + r.flops)
+            members[key].append(r)
             row["output_shape"] = r.output_shape
             row["receptive_field"] = r.receptive_field
             row["members"] += 1
@@ -291,6 +305,9 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
             rows.append({"name": r.name, "type": r.type, "output_shape": r.output_shape, "params": r.params,
                          "macs": r.macs, "flops": r.flops, "receptive_field": r.receptive_field, "members": 1,
                          "line": r.line, "scope": r.scope})
+    for key, layers in members.items():  # each group's sums in one step (symbolic sums grow if added one by one)
+        for total in ("params", "macs", "flops"):
+            index[key][total] = num.total(getattr(r, total) for r in layers)
     return rows
 
 
@@ -298,12 +315,14 @@ def group_totals(analysis: Analysis) -> dict:
     """Per block instance or repeat group (by name): summed params, MACs and FLOPs, and the output shape and
     receptive field of its last layer."""
     totals: dict[str, dict] = {}
+    members: dict[str, list] = {}
     for r in analysis.layers:
         for group, _ in r.scope:
             g = totals.setdefault(group, {"params": 0, "macs": 0, "flops": 0})
-            g["params"] = num.normalize(g["params"] + r.params)
-            g["macs"] = num.normalize(g["macs"] + r.macs)
-            g["flops"] = num.normalize(g["flops"] + r.flops)
+            members.setdefault(group, []).append(r)
             g["output_shape"] = r.output_shape
             g["receptive_field"] = r.receptive_field
+    for group, layers in members.items():
+        for total in ("params", "macs", "flops"):
+            totals[group][total] = num.total(getattr(r, total) for r in layers)
     return totals

@@ -46,17 +46,48 @@ def _field_size(rf):
     return num.maximum(rf.size)
 
 
+_STRUCTURAL = "whole number known when the file is read"  # graph.py's error for a symbol that sets a repeat count
+
+
+class _ClosedForm:
+    """The totals of one symbolic analysis as one compiled exact function of its free symbols (paramcalc.exact)."""
+
+    def __init__(self, analysis, free: tuple, convention):
+        from .conventions import apply
+        from .exact import compile_exact
+
+        s = num.sympy()
+        t = analysis.totals
+        ct = apply(analysis, convention) if convention else None
+        self.constraints = analysis.constraints
+        rf = t.spatial_receptive_field if t.receptive_field is None or t.receptive_field.whole else t.receptive_field
+        exprs = {"params": ct.params if ct else t.params, "compute": ct.compute if ct else t.macs,
+                 "weight_bytes": t.weight_bytes, "activation_bytes": t.activation_bytes,
+                 "receptive_field": _field_size(rf)}
+        syms = [s.Symbol(n, integer=True, positive=True) for n in free]
+        # Every layer's symbolic output size must come out positive at a point (the symbolic engine cannot know).
+        sizes = {size for layer in analysis.layers for size in layer.output_shape if not num.is_concrete(size)}
+        sizes = tuple(sorted(sizes, key=s.default_sort_key))
+        unbound = set()
+        for e in (*exprs.values(), *sizes):
+            if e is not None and not num.is_concrete(e):
+                unbound |= s.sympify(e).free_symbols
+        self.unbound = sorted(map(str, unbound - set(syms)))
+        self.keys = tuple(exprs)
+        self.function = compile_exact([*exprs.values(), *sizes], syms)
+
+
 class Evaluator:
     """Exact totals of an architecture as functions of some of its symbols.
 
-    method 'symbolic': one analysis with those symbols left symbolic, then exact substitution per point;
-    'concrete': the concrete engine re-run per point (also the fallback when a symbol cannot stay symbolic,
-    e.g. it sets a `repeat:` count).
+    method 'symbolic': one analysis with those symbols left symbolic, compiled once and evaluated exactly per
+    point. A symbol that must be a number when the file is read (it sets a `repeat:` count) is given its value
+    and the others stay symbolic: one analysis per value of it. 'concrete': the concrete engine re-run per point
+    (what 'symbolic' amounts to when every symbol sets a repeat count).
     """
 
     def __init__(self, target, symbols, *, sets=None, batch=1, dtype="fp32", convention=None, method="symbolic"):
         from .bundled import resolve
-        from .graph import load_graph
 
         self.path = resolve(target)
         self.symbols = tuple(symbols)
@@ -75,57 +106,83 @@ class Evaluator:
                 listing = ", ".join(map(str, declared)) or "none"
                 raise UsageError(f"{self.path} declares no symbol '{name}' (declared: {listing})")
         self.method = method
-        self.analysis = None
+        self.constraints = ()
+        self._structural = None     # names of symbols that must be numbers (None: not known yet)
+        self._forms: dict = {}      # their values -> _ClosedForm
         if method == "symbolic":
             try:
-                overrides = {**self.sets, **{n: num.symbol(n) for n in self.symbols}}
-                graph = load_graph(self.path, overrides=overrides)
-                from .engine import analyze
-
-                self.analysis = analyze(graph, batch=batch, dtype=dtype)
+                self._forms[()] = self._closed_form({})
+                self._structural = ()
+                self.constraints = self._forms[()].constraints
             except ParamcalcError as e:
-                if "whole number known when the file is read" not in str(e):
+                if _STRUCTURAL not in str(e):
                     raise
-                self.method = "concrete"  # a symbol that sets a repeat count: re-run per value
-        if self.analysis is not None:
-            self._prepare_symbolic()
-        else:
-            self._check_symbols()
 
     # -- symbolic
-    def _prepare_symbolic(self):
-        from .conventions import apply
+    def _closed_form(self, fixed: dict) -> _ClosedForm:
+        from .engine import analyze
+        from .graph import load_graph
 
-        a = self.analysis
-        t = a.totals
-        ct = apply(a, self.convention) if self.convention else None
-        self.constraints = a.constraints
-        self.exprs = {
-            "params": ct.params if ct else t.params,
-            "compute": ct.compute if ct else t.macs,
-            "weight_bytes": t.weight_bytes,
-            "activation_bytes": t.activation_bytes,
-        }
-        rf = t.spatial_receptive_field if t.receptive_field is None or t.receptive_field.whole else t.receptive_field
-        self.exprs["receptive_field"] = _field_size(rf)
-        s = num.sympy()
-        self._syms = [s.Symbol(n, integer=True, positive=True) for n in self.symbols]
+        free = tuple(n for n in self.symbols if n not in fixed)
+        overrides = {**self.sets, **fixed, **{n: num.symbol(n) for n in free}}
+        analysis = analyze(load_graph(self.path, overrides=overrides), batch=self.batch, dtype=self.dtype)
+        return _ClosedForm(analysis, free, self.convention)
 
-    def _exact(self, expr, values):
-        if expr is None or num.is_concrete(expr):
-            return expr
-        s = num.sympy()
-        out = s.sympify(expr).subs(dict(zip(self._syms, values)))
-        out = num.normalize(out)
-        if not num.is_concrete(out):
-            raise UsageError(f"the totals still depend on {', '.join(sorted(map(str, out.free_symbols)))}: "
-                             f"give them values with --set")
-        return out
+    def _find_structural(self, values) -> tuple:
+        """The fewest symbols (first ones first) that must be given their values for the graph to build."""
+        from .graph import load_graph
+
+        def builds(fixed):
+            overrides = {**self.sets, **{n: (v if n in fixed else num.symbol(n)) for n, v in zip(self.symbols, values)}}
+            try:
+                load_graph(self.path, overrides=overrides)
+                return True
+            except ParamcalcError as e:
+                if _STRUCTURAL not in str(e):
+                    return True  # another problem: it is reported where the analysis runs
+                return False
+
+        fixed = []
+        for name in self.symbols:
+            if builds(set(fixed)):
+                break
+            fixed.append(name)
+        for name in list(fixed):
+            if builds(set(fixed) - {name}):
+                fixed.remove(name)
+        if len(fixed) == len(self.symbols):
+            self.method = "concrete"
+        return tuple(fixed)
+
+    def _form(self, values) -> tuple:
+        """The closed form for ``values`` and the values of its free symbols."""
+        if self._structural is None:
+            self._structural = self._find_structural(values)
+            fixed = set(self._structural)
+            self._fixed_at = tuple(i for i, n in enumerate(self.symbols) if n in fixed)
+            self._free_at = tuple(i for i, n in enumerate(self.symbols) if n not in fixed)
+        if not self._structural:
+            return self._forms[()], values
+        key = tuple(values[i] for i in self._fixed_at)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = self._closed_form(dict(zip(self._structural, key)))
+            if not self.constraints:
+                self.constraints = form.constraints
+        return form, tuple(values[i] for i in self._free_at)
+
+    def _symbolic(self, values) -> tuple:
+        """Every total at ``values``, exact, and the shape constraints; an error when some layer would be empty."""
+        form, free = self._form(values)
+        if form.unbound:
+            raise UsageError(f"the totals still depend on {', '.join(form.unbound)}: give them values with --set")
+        out = form.function(*free)
+        n = len(form.keys)
+        if n < len(out) and min(out[n:]) < 1:
+            raise UsageError(f"at {self._describe(values)} a layer's output would be empty")
+        return dict(zip(form.keys, out[:n])), form.constraints
 
     # -- concrete
-    def _check_symbols(self):
-        self.constraints = ()
-
     def _concrete(self, values):
         from .conventions import apply
         from .engine import analyze
@@ -146,13 +203,12 @@ class Evaluator:
     def at(self, values) -> Point:
         """Exact totals at ``values`` (one per symbol, in order). A size that comes out empty is an error."""
         values = tuple(int(v) for v in values)
-        if self.analysis is not None:
-            self._check_shapes(values)
-            got = {k: self._exact(e, values) for k, e in self.exprs.items()}
+        if self.method == "symbolic":
+            got, constraints = self._symbolic(values)
             for key in ("params", "compute", "activation_bytes"):
                 if got[key] is not None and got[key] < 0:
                     raise UsageError(f"at {self._describe(values)} some layer's output would be empty")
-            ok = all(c.holds(dict(zip(self.symbols, values))) is not False for c in self.constraints)
+            ok = not constraints or all(c.holds(dict(zip(self.symbols, values))) is not False for c in constraints)
         else:
             got = self._concrete(values)
             ok = True
@@ -161,30 +217,15 @@ class Evaluator:
 
     def valid(self, values) -> bool:
         """Whether the architecture can be built at ``values`` (every layer non-empty)."""
-        if self.analysis is None:
-            try:
-                self._concrete(tuple(values))
-                return True
-            except ParamcalcError:
-                return False
+        values = tuple(int(v) for v in values)
         try:
-            self._check_shapes(values)
+            if self.method == "symbolic":
+                self._symbolic(values)
+            else:
+                self._concrete(values)
             return True
         except ParamcalcError:
             return False
-
-    def _check_shapes(self, values):
-        """With symbols substituted, every layer's output size must be positive (the symbolic engine cannot know)."""
-        if not hasattr(self, "_shape_exprs"):
-            sizes = set()
-            for layer in self.analysis.layers:
-                for size in layer.output_shape:
-                    if not num.is_concrete(size):
-                        sizes.add(size)
-            self._shape_exprs = tuple(sizes)
-        for size in self._shape_exprs:
-            if self._exact(size, tuple(values)) < 1:
-                raise UsageError(f"at {self._describe(values)} a layer's output would be empty")
 
     def _describe(self, values):
         return ", ".join(f"{n}={v}" for n, v in zip(self.symbols, values))

@@ -5,6 +5,7 @@ sympy is imported on first use of a symbol, so concrete models never load it.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 from typing import Any, Iterable
@@ -50,58 +51,165 @@ def normalize(x):
 
 
 def floordiv(a, b):
+    """floor(a / b), exact. With symbols and a whole divisor b > 0 the result is kept in a small canonical form
+    (see ``_floor``): whole parts pulled out, a floor of a floor merged into one floor."""
     if is_concrete(a) and is_concrete(b):
         return normalize(Fraction(a) // Fraction(b))
     s = sympy()
-    return normalize(s.floor(_unnest_floor(s.sympify(a), b) / b))
+    a = s.sympify(a)
+    if isinstance(b, int) and not isinstance(b, bool) and b > 0:
+        return normalize(_floordiv(a, b))
+    return normalize(s.floor(a / b))
 
 
-def _unnest_floor(a, b):
-    """floor((floor(x) + k) / n) == floor((x + k) / n) for whole k and whole n > 0: strided layers stacked on a
-    symbolic size then read floor((H - 1)/4) instead of floor(floor((H - 1)/2)/2)."""
-    s = sympy()
-    if not (isinstance(b, int) and b > 0):
+@functools.lru_cache(maxsize=65536)
+def _floordiv(a, b: int):
+    if b == 1 and _whole(a):
         return a
-    floors = [t for t in s.Add.make_args(a) if isinstance(t, s.floor)]
-    rest = a - floors[0] if len(floors) == 1 else None
-    if rest is not None and rest.is_Integer:
+    return _floor(_unnest_floor(a) / b)
+
+
+def _unnest_floor(a):
+    """floor((floor(y) + k) / n) == floor((y + k) / n) for a whole-valued k and whole n > 0, so strided layers
+    stacked on a symbolic size read floor((H + 3)/4), never floor((floor((H + 1)/2) + 1)/2): the size of the
+    expression stays the same however many layers are stacked. ``a`` is the numerator; the one floor with
+    coefficient 1 is replaced by its argument when the rest of ``a`` is whole-valued."""
+    s = sympy()
+    terms = s.Add.make_args(a)
+    floors = [t for t in terms if isinstance(t, s.floor)]
+    if len(floors) != 1:
+        return a
+    rest = s.Add(*(t for t in terms if t is not floors[0]))
+    if _whole(rest):
         return floors[0].args[0] + rest
     return a
 
 
+def _floor(x):
+    """floor(x) for an expression x whose non-constant terms are whole-valued (sizes: integer symbols, products,
+    floors) times rational coefficients: each coefficient's whole part is pulled out of the floor, so the floor
+    keeps only fractional coefficients in [0, 1) (floor(H/2 + 5/2) -> floor(H/2 + 1/2) + 2) and a floor of a
+    whole-valued expression disappears. Built without sympy's general evaluation, which is what made chains of
+    ceil-mode pools grow exponentially. Anything else goes to sympy's floor unchanged."""
+    s = sympy()
+    outside, inside = [], []
+    for term in s.Add.make_args(x):  # sympy has distributed the divisor over the sum; products stay as they are
+        coeff, rest = term.as_coeff_Mul()
+        if not coeff.is_Rational or not (rest is s.S.One or _whole(rest)):
+            return s.floor(x)
+        whole = s.Integer(coeff.p // coeff.q)
+        if whole:
+            outside.append(whole * rest)
+        if coeff != whole:
+            inside.append((coeff - whole) * rest)
+    if not inside or all(t.is_Number for t in inside):
+        return s.Add(*outside)  # the constant left inside lies in [0, 1): its floor is 0
+    return s.Add(*outside, s.floor(s.Add(*inside), evaluate=False))
+
+
 def ceildiv(a, b):
+    """ceil(a / b), exact; for a whole-valued symbolic a and whole b > 0 written floor((a + b - 1) / b)."""
     if is_concrete(a) and is_concrete(b):
         return normalize(-(Fraction(-a) // Fraction(b)))
-    return normalize(-floordiv(-sympy().sympify(a), b))
+    a = sympy().sympify(a)
+    if isinstance(b, int) and not isinstance(b, bool) and b > 0 and _whole(a):
+        return floordiv(a + (b - 1), b)
+    return normalize(-floordiv(-a, b))
 
 
 def div(a, b):
     """Exact division: Fractions for numbers, Rationals for expressions."""
     if is_concrete(a) and is_concrete(b):
         return normalize(Fraction(a) / Fraction(b))
+    if isinstance(b, int) and b == 1:
+        return normalize(a)
     s = sympy()
     return normalize(s.sympify(a) / s.sympify(b))
 
 
 def prod(xs: Iterable) -> Number:
-    out = 1
+    """The product of ``xs``: numbers multiplied as Python numbers, expressions in one cached sympy Mul (a model
+    multiplies the same few shapes again and again)."""
+    number = 1
+    expressions = []
     for x in xs:
-        out = out * x
-    return normalize(out)
+        if isinstance(x, (int, Fraction)):
+            number = number * x
+        else:
+            expressions.append(x)
+    if not expressions:
+        return normalize(number)
+    return normalize(_product(tuple(expressions), number))
+
+
+@functools.lru_cache(maxsize=65536)
+def _product(expressions: tuple, number):
+    return sympy().Mul(*expressions, number)
 
 
 def total(xs: Iterable) -> Number:
-    out = 0
+    """The sum of ``xs``: numbers added as Python numbers, expressions summed once in one sympy Add (adding them
+    one by one rebuilds the growing sum at every step: quadratic in the number of layers)."""
+    numbers = 0
+    expressions = []
     for x in xs:
-        out = out + x
-    return normalize(out)
+        if isinstance(x, (int, Fraction)):
+            numbers += x
+        else:
+            expressions.append(x)
+    if not expressions:
+        return normalize(numbers)
+    return normalize(sympy().Add(*expressions, numbers))
 
 
 def maximum(xs: Iterable):
+    """The largest of ``xs``. With expressions the result is kept small: nested maxima are flattened, a value
+    that another is known to reach (their difference is a number) is dropped, and terms every value shares are
+    taken out of the max (max(M + 2*s, M + k*s) = M + s*max(2, k)), so maxima chained through merges grow
+    linearly, not exponentially. No general simplification is attempted."""
     xs = list(xs)
     if all(is_concrete(x) for x in xs):
         return max(xs)
-    return normalize(sympy().Max(*xs))
+    return normalize(_max(xs))
+
+
+def _max(xs):
+    s = sympy()
+    kept = _undominated(map(s.sympify, xs))
+    if len(kept) == 1:
+        return kept[0]
+    # Terms every value shares leave the max; then a common positive factor does.
+    terms = [s.Add.make_args(k) for k in kept]
+    common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
+    if common:
+        shared = s.Add(*common)
+        return shared + _max([k - shared for k in kept])
+    coeffs = [k.as_coeff_Mul()[0] for k in kept]
+    if all(c.is_Integer and c > 0 for c in coeffs):
+        g = math.gcd(*(int(c) for c in coeffs))
+        if g != 1:
+            return g * _max([k / g for k in kept])
+    kept = _undominated(y for x in kept for y in (x.args if isinstance(x, s.Max) else (x,)))
+    if len(kept) == 1:
+        return kept[0]
+    return s.Max(*sorted(kept, key=s.default_sort_key), evaluate=False)
+
+
+def _undominated(xs) -> list:
+    """``xs`` without repeats and without values another one is known to reach."""
+    kept = []
+    for x in xs:
+        if any(_reaches(k, x) for k in kept):
+            continue
+        kept = [k for k in kept if not _reaches(x, k)] + [x]
+    return kept
+
+
+def _reaches(a, b) -> bool:
+    """Whether a >= b for every value of the symbols, known cheaply: their difference has a lower bound >= 0."""
+    if a == b:
+        return True
+    return _lower_bound(sympy().expand(a - b)) >= 0
 
 
 def known(flag) -> bool | None:
@@ -110,11 +218,20 @@ def known(flag) -> bool | None:
 
 
 def equal(a, b) -> bool | None:
-    """True, False, or None when it depends on the symbols' values."""
+    """True, False, or None when it depends on the symbols' values.
+
+    Sizes are kept canonical (``floordiv``), so equal sizes cancel in a subtraction; an expansion settles products.
+    sympy's general ``simplify`` is never called: its cost is unbounded on nested floors.
+    """
     if is_concrete(a) and is_concrete(b):
         return a == b
     s = sympy()
-    d = s.simplify(s.sympify(a) - s.sympify(b))
+    d = s.sympify(a) - s.sympify(b)
+    if d == 0:
+        return True
+    if d.is_number:
+        return False
+    d = s.expand(d)
     if d == 0:
         return True
     if d.is_number or d.is_nonzero:
@@ -125,19 +242,102 @@ def equal(a, b) -> bool | None:
 def positive(x) -> bool | None:
     if is_concrete(x):
         return x > 0
-    return known(sympy().sympify(x).is_positive)
+    x = sympy().sympify(x)
+    bound = _lower_bound(x)
+    if bound != -math.inf:  # the exact minimum (see _lower_bound): positive everywhere, or only for some values
+        return True if bound > 0 else None
+    return known(x.is_positive)
 
 
 def nonnegative(x) -> bool | None:
     if is_concrete(x):
         return x >= 0
-    return known(sympy().sympify(x).is_nonnegative)
+    x = sympy().sympify(x)
+    bound = _lower_bound(x)
+    if bound != -math.inf:
+        return True if bound >= 0 else None
+    return known(x.is_nonnegative)
+
+
+def whole(x) -> bool | None:
+    """Whether ``x`` is a whole number for every value of the symbols (sizes built of integer symbols, whole
+    coefficients, floors and maxima are), found by one cached walk; sympy's assumptions only when that fails."""
+    if is_concrete(x):
+        return normalize(x).__class__ is int
+    return _whole(sympy().sympify(x))
+
+
+@functools.lru_cache(maxsize=65536)
+def _whole(x) -> bool | None:
+    s = sympy()
+    if x.is_Number:
+        return bool(x.is_Integer)
+    if x.is_Symbol or isinstance(x, (s.floor, s.ceiling)):
+        return x.is_integer
+    if x.is_Add or x.is_Mul or isinstance(x, (s.Max, s.Min)):
+        if all(_whole(a) for a in x.args):
+            return True
+    elif x.is_Pow and x.exp.is_Integer and x.exp >= 0 and _whole(x.base):
+        return True
+    return known(x.is_integer)
+
+
+@functools.lru_cache(maxsize=65536)
+def _lower_bound(x):
+    """A lower bound of expression x over positive integer symbols, found by one walk (sympy's assumptions are
+    far slower on sizes): symbols are >= 1, a floor's bound is the floor of its argument's, a max's the largest of
+    its arguments', and a sum or product of non-negative parts is bounded by the same of their bounds. -inf when
+    no bound is found this way (then sympy is asked).
+
+    A finite bound is the exact minimum: it is only found for expressions built by operations that never decrease
+    when a symbol grows, so it is their value with every symbol at 1, which is attained."""
+    s = sympy()
+    if x.is_Number:
+        return Fraction(int(x.p), int(x.q)) if x.is_Rational else -math.inf
+    if x.is_Symbol:
+        return 1 if x.is_integer and x.is_positive else -math.inf
+    if isinstance(x, s.floor):
+        b = _lower_bound(x.args[0])
+        return math.floor(b) if b != -math.inf else b
+    if isinstance(x, s.Max):
+        return max(_lower_bound(a) for a in x.args)
+    if x.is_Add:
+        bounds = [_lower_bound(a) for a in x.args]
+        return sum(bounds) if all(b != -math.inf for b in bounds) else -math.inf
+    if x.is_Mul:
+        out = 1
+        for a in x.args:
+            b = _lower_bound(a)
+            if b < 0:
+                return -math.inf
+            out *= b
+        return out
+    if x.is_Pow and x.exp.is_Integer and x.exp > 0:
+        b = _lower_bound(x.base)
+        return b ** int(x.exp) if b >= 0 else -math.inf
+    return -math.inf
 
 
 def divisible(a, b) -> bool | None:
     if is_concrete(a) and is_concrete(b):
         return b != 0 and Fraction(a) % Fraction(b) == 0
+    if isinstance(b, int) and not isinstance(b, bool) and b > 0 and not is_concrete(a):
+        return _divisible_by(sympy().sympify(a), b)
     return equal(sympy().Mod(a, b), 0)
+
+
+@functools.lru_cache(maxsize=65536)
+def _divisible_by(a, b: int) -> bool | None:
+    """Whether whole b > 0 divides ``a`` for every value of the symbols, read off its terms: when every term but
+    the constant is a multiple of b times a whole-valued part, the constant decides; otherwise unknown (None)."""
+    constant = 0
+    for term in sympy().Add.make_args(a):
+        coeff, rest = term.as_coeff_Mul()
+        if rest == 1:
+            constant = coeff
+        elif not (coeff.is_Integer and int(coeff) % b == 0 and _whole(rest)):
+            return None
+    return constant.is_Integer and int(constant) % b == 0 if hasattr(constant, "is_Integer") else constant % b == 0
 
 
 def to_json(x):
@@ -147,6 +347,17 @@ def to_json(x):
         return x
     if isinstance(x, Fraction):
         return f"{x.numerator}/{x.denominator}"
+    return _text(x)
+
+
+def _text(x) -> str:
+    return expression_text(x) if _sympy is not None and isinstance(x, _sympy.Basic) else str(x)
+
+
+@functools.lru_cache(maxsize=4096)
+def expression_text(x) -> str:
+    """The printed form of a sympy expression, cached: a model repeats a few distinct sizes many times (resnet152
+    prints 10,015 values, 64 of them distinct) and sympy's printer is slow. Renderers print through this."""
     return str(x)
 
 
@@ -170,7 +381,7 @@ def human(x, *, bytes_: bool = False) -> str:
     """Short human form: 61.1M, 714.2M, 233.1 MiB; expressions print exactly."""
     x = normalize(x)
     if not is_concrete(x):
-        return str(x)
+        return _text(x)
     if isinstance(x, Fraction):
         x = float(x)
     units = _BYTE_UNITS if bytes_ else _UNITS
@@ -193,3 +404,11 @@ def as_int(x, what: str):
             raise RuleError(f"{what} must be a whole number, got {x:g}")
         return int(x)
     return x
+
+
+def clear_caches() -> None:
+    """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
+    for cached in (_floordiv, _product, _lower_bound, _whole, _divisible_by, expression_text):
+        cached.cache_clear()
+    if _sympy is not None:
+        _sympy.core.cache.clear_cache()

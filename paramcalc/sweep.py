@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from dataclasses import dataclass
 
 from .errors import UsageError
 from .explore import Evaluator, Point
 
-MAX_POINTS = 10_000
+MAX_POINTS = 1_000_000          # combinations evaluated from the compiled closed forms (a few seconds per 100,000)
+MAX_CONCRETE_POINTS = 10_000    # with --method concrete, each combination is a whole analysis
 
 
 def parse_grid(spec: str) -> tuple:
@@ -58,12 +60,17 @@ def sweep(target, grids, *, sets=None, batch=1, dtype="fp32", convention=None, m
     names = [n for n, _ in grids]
     if len(set(names)) != len(names):
         raise UsageError("each symbol may be swept by one --set")
-    combos = list(itertools.product(*(values for _, values in grids)))
-    if len(combos) > MAX_POINTS:
-        raise UsageError(f"{len(combos):,} combinations; sweep at most {MAX_POINTS:,}")
+    count = math.prod(len(values) for _, values in grids)
+    limit = MAX_POINTS if method == "symbolic" else MAX_CONCRETE_POINTS
+    if count > limit:
+        raise UsageError(f"{count:,} combinations; sweep at most {limit:,}"
+                         + (" with --method concrete" if method != "symbolic" else ""))
     start = time.perf_counter()
     ev = Evaluator(target, names, sets=sets, batch=batch, dtype=dtype, convention=convention, method=method)
-    points = tuple(ev.at(values) for values in combos)
+    if ev.method != "symbolic" and count > MAX_CONCRETE_POINTS:
+        raise UsageError(f"{count:,} combinations; every swept symbol sets a repeat count, so each is a whole "
+                         f"analysis: sweep at most {MAX_CONCRETE_POINTS:,}")
+    points = tuple(ev.at(values) for values in itertools.product(*(values for _, values in grids)))
     return Sweep(tuple(names), points, ev.method, time.perf_counter() - start,
                  tuple(c.text for c in ev.constraints))
 

@@ -156,7 +156,9 @@ def test_conv_with_symbolic_height_gives_a_floor_expression():
     for value in range(3, 40):  # the expression equals PyTorch's formula at every valid H
         assert h_out.subs(H, value) == conv_out(value, 3, 2)
     assert x.output_shape[3] == conv_out(16, 3, 2)
-    assert sympy.simplify(h_out - (sympy.floor((H - 3) / 2) + 1)) == 0
+    # floor((H - 3)/2) + 1, written with the whole part outside the one floor: floor(H/2 + 1/2) - 1.
+    assert h_out.count(sympy.floor) == 1
+    assert sympy.expand(h_out - (sympy.floor((H + 1) / 2) - 1)) == 0
 
 
 @covers("conv")

@@ -16,15 +16,18 @@ from .common import parse_sets
 @click.option("--convention", default=None, metavar="NAME", help="Count params and MACs as this tool does.")
 @click.option("--method", type=click.Choice(["symbolic", "concrete"]), default="symbolic", show_default=True,
               help="Substitute into one symbolic analysis, or re-run the concrete engine per combination.")
+@click.option("--rows", "max_rows", type=click.IntRange(min=2), default=100, show_default=True,
+              help="Most rows in the table (evenly spaced, first and last kept); csv and json list every row.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32", show_default=True)
-def sweep(target, grids, sets, fmt, convention, method, batch, dtype):
+def sweep(target, grids, sets, fmt, convention, method, max_rows, batch, dtype):
     """One row per combination of symbol values: params, MACs, memory and receptive field.
 
     \b
     Examples:
       paramcalc sweep resnet_bottleneck --set H=28,56,112,224 --fix c=64
       paramcalc sweep vgg_two_3x3 --set c=32:256:32 --format csv
+      paramcalc sweep resnet50 --set res=32:1024:1 --rows 20
     """
     from ..sweep import parse_grid, sweep as run
 
@@ -43,4 +46,14 @@ def sweep(target, grids, sets, fmt, convention, method, batch, dtype):
     else:
         from ..render.table import make_console
 
-        render.table(result, make_console(), convention)
+        console = make_console()
+        total = len(result.points)
+        if total > max_rows:  # a table of 100,000 rows helps nobody: an even sample, and where the rest is
+            import dataclasses
+
+            picked = sorted({round(i * (total - 1) / (max_rows - 1)) for i in range(max_rows)})
+            result = dataclasses.replace(result, points=tuple(result.points[i] for i in picked))
+        render.table(result, console, convention)
+        if total > max_rows:
+            console.print(f"{len(result.points)} of {total:,} rows shown, evenly spaced (--rows N to change; "
+                          f"--format csv or json for every row)")

@@ -14,6 +14,7 @@ and, for the executor only, a sixth:
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
 
@@ -134,6 +135,23 @@ class Attrs(dict):
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def once_per_input(geometry):
+    """Decorator for a layer type's ``geometry(a, ins)``: computed once per layer, not once per rule. The engine
+    hands every rule of a layer the same ``ins`` tuple, so the result is kept on the layer's attributes beside
+    that tuple and reused while the tuple is the same object (any other input recomputes it)."""
+
+    @functools.wraps(geometry)
+    def cached(self, a, ins):
+        memo = a.__dict__.get("_geometry")
+        if memo is not None and memo[0] is ins:
+            return memo[1]
+        out = geometry(self, a, ins)
+        a.__dict__["_geometry"] = (ins, out)
+        return out
+
+    return cached
 
 
 # ------------------------------------------------------------------------------------------ receptive fields
@@ -383,6 +401,8 @@ def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") ->
             k_eff = d * (k - 1) + 1
             if num.is_concrete(s) and s == 1:
                 total = k_eff - 1
+            elif isinstance(s, int) and isinstance(k_eff, int) and k_eff >= s:
+                total = num.normalize((num.ceildiv(L, s) - 1) * s + k_eff - L)  # >= k_eff - s >= 0: no max needed
             else:
                 total = num.maximum([(num.ceildiv(L, s) - 1) * s + k_eff - L, 0])
             before = num.floordiv(total, 2)
@@ -398,15 +418,35 @@ def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") ->
 
 def window_output(size, kernel, stride, pads, dilation, *, ceil_mode=False, what="kernel"):
     """Output length of a sliding window (PyTorch's Conv/MaxPool/AvgPool formula, ceil_mode included)."""
+    if num.is_concrete(size):
+        return _window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
+    return _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
+
+
+@functools.lru_cache(maxsize=4096)
+def _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
+    """The same for a symbolic size, remembered: a network slides the same windows over the same sizes many times
+    (a failure is not remembered; it raises again)."""
+    return _window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
+
+
+def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
-    padded = size + before + after
     k_eff = dilation * (kernel - 1) + 1
-    if num.positive(padded - k_eff + 1) is False:
+    padded = size + (before + after)
+    if num.positive(size + (before + after - k_eff + 1)) is False:
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
-    span = padded - k_eff
+    span = size + (before + after - k_eff)
     if ceil_mode:
+        if not num.is_concrete(size) and all(isinstance(x, int) for x in (before, after, k_eff, stride)) \
+                and after < k_eff:
+            # The same rule without a case split, for a whole size: the last start is the largest multiple of the
+            # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
+            # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
+            # one floor, which stays one floor through any chain of pools.
+            return num.normalize(num.floordiv(size + (before - 1 + min(after + stride - k_eff, 0)), stride) + 1)
         out = num.ceildiv(span, stride) + 1
         # PyTorch: the last window must start inside the input or its left padding.
         if num.is_concrete(out):

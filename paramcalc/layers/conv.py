@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import (BIAS, CONV, Attr, Layer, REQUIRED, numel, per_axis, register, resolve_padding,
+from .base import (BIAS, CONV, Attr, Layer, REQUIRED, numel, once_per_input, per_axis, register, resolve_padding,
                    spatial_input, torch_modules, upsampling_field, window_field, window_output)
 
 _WINDOW = {
@@ -18,6 +18,7 @@ _WINDOW = {
 class _Convolution(Layer):
     """Shared geometry of conv and depthwise_conv: weight [out, in/groups, *kernel]."""
 
+    @once_per_input
     def geometry(self, a, ins):
         c_in, sizes = spatial_input(ins, self.type)
         nd = len(sizes)
@@ -53,7 +54,7 @@ class _Convolution(Layer):
 
     def ops(self, a, ins, out):
         c_in, c_out, g, sizes, k, *_ = self.geometry(a, ins)
-        ops = {CONV: num.normalize(numel(out) * num.div(c_in, g) * numel(k))}
+        ops = {CONV: num.prod((*out, num.div(c_in, g), *k))}  # one product (cached when symbolic)
         if a.bias:
             ops[BIAS] = numel(out)
         return ops
@@ -120,6 +121,7 @@ class ConvTranspose(Layer):
         "in": Attr("size", None),
     }
 
+    @once_per_input
     def geometry(self, a, ins):
         c_in, sizes = spatial_input(ins, self.type)
         nd = len(sizes)

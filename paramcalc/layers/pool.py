@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import (POOLING, AxisField, Attr, Field, Layer, NoParams, REQUIRED, WHOLE, numel, per_axis, register,
-                   resolve_padding, spatial_input, torch_modules, window_field, window_output)
+from .base import (POOLING, AxisField, Attr, Field, Layer, NoParams, REQUIRED, WHOLE, numel, once_per_input,
+                   per_axis, register, resolve_padding, spatial_input, torch_modules, window_field, window_output)
 
 
 class _Pool(NoParams, Layer):
@@ -16,6 +16,7 @@ class _Pool(NoParams, Layer):
         "ceil_mode": Attr("bool", False),
     }
 
+    @once_per_input
     def geometry(self, a, ins):
         c, sizes = spatial_input(ins, self.type)
         nd = len(sizes)
@@ -35,7 +36,7 @@ class _Pool(NoParams, Layer):
 
     def ops(self, a, ins, out):
         c, sizes, k, *_ = self.geometry(a, ins)
-        return {POOLING: num.normalize(numel(out) * numel(k))}
+        return {POOLING: num.prod((*out, *k))}
 
     def receptive_field(self, a, ins, fields):
         c, sizes, k, s, pads, d = self.geometry(a, ins)
