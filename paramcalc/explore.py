@@ -74,6 +74,7 @@ class _ClosedForm:
                 unbound |= s.sympify(e).free_symbols
         self.unbound = sorted(map(str, unbound - set(syms)))
         self.keys = tuple(exprs)
+        self.exprs = exprs
         self.function = compile_exact([*exprs.values(), *sizes], syms)
 
 
@@ -117,6 +118,11 @@ class Evaluator:
             except ParamcalcError as e:
                 if _STRUCTURAL not in str(e):
                     raise
+
+    def symbolic_totals(self) -> dict | None:
+        """The totals as expressions of the searched symbols (None when a symbol sets a repeat count)."""
+        form = self._forms.get(())
+        return form.exprs if form is not None and self._structural == () else None
 
     # -- symbolic
     def _closed_form(self, fixed: dict) -> _ClosedForm:

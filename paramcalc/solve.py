@@ -177,9 +177,10 @@ def solve(target, symbol: str, budgets: Budgets, *, sets=None, batch=1, dtype="f
 def _check_field_depends_on(ev, symbol, budgets) -> None:
     """--min-rf searches the symbol for a field; one that the symbol does not change is said in one line instead of
     a search to 2**40 (kept when other budgets still have something to solve and the field already suffices)."""
-    if ev.method != "symbolic":
+    totals = ev.symbolic_totals() if ev.method == "symbolic" else None
+    if totals is None:
         return  # a symbol that sets a repeat count: the depth, and with it the field, changes per value
-    field = ev.exprs.get("receptive_field")
+    field = totals.get("receptive_field")
     if field is None:
         raise UsageError(f"--min-rf {budgets.min_rf}: {ev.path} has no spatial receptive field to reach")
     if not num.is_concrete(field):
