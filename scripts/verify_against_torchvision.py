@@ -41,9 +41,14 @@ def verify(name: str) -> list[str]:
     entry = next(w for w in PUBLISHED[name]["weights"] if w["weights"] == PUBLISHED[name]["default"])
     overrides = {"res": entry["input"][-1]} if entry["input"] else {}
     analysis = analyze_file(name, overrides=overrides)
+    backbone = {} if PUBLISHED[name]["module"] == "classification" else {"weights_backbone": None}
     with torch.device("meta"):
         ours = to_torch(name, verify=False, device="meta", **overrides)
-        backbone = {} if PUBLISHED[name]["module"] == "classification" else {"weights_backbone": None}
+        try:
+            theirs = torchvision.models.get_model(name, weights=None, **backbone, **OPTIONS.get(name, {}))
+        except NotImplementedError:   # RegNet computes its widths with tensors, which meta tensors cannot give
+            theirs = None
+    if theirs is None:
         theirs = torchvision.models.get_model(name, weights=None, **backbone, **OPTIONS.get(name, {}))
     for kind, a, b in (("parameter", _shapes(ours.named_parameters()), _shapes(theirs.named_parameters())),
                        ("buffer", _shapes(ours.named_buffers()), _shapes(theirs.named_buffers()))):
@@ -58,7 +63,7 @@ def verify(name: str) -> list[str]:
     if params != entry["num_params"]:
         problems.append(f"{name}: params {params:,} vs published {entry['num_params']:,}")
     error = macs / (entry["gflops"] * 1e9) - 1
-    if abs(error) >= 0.005:
+    if abs(error) >= 0.005 and round(macs / 1e9, 3) != entry["gflops"]:   # 0.5%, or equal at the published 3 decimals
         problems.append(f"{name}: MACs {macs:,} vs published {entry['gflops']} G ({error:+.2%})")
     print(f"{name:34} params {params:>12,} MACs {macs / 1e9:9.3f} G published {entry['gflops']:9.3f} G "
           f"({error:+.3%}) {'OK' if not problems else 'DIFFERS'}", flush=True)

@@ -243,7 +243,292 @@ def efficientnet_v2(name: str) -> str:
     return header + body + _imagenet_tail(1280, dropout)
 
 
+# --- MobileNetV3 -----------------------------------------------------------------------------------------------
+
+# torchvision's _mobilenet_v3_conf: (in, kernel, expanded, out, SE?, activation, stride), width_mult 1.0
+MOBILENET_V3 = {
+    "mobilenet_v3_large": ([(16, 3, 16, 16, 0, "RE", 1), (16, 3, 64, 24, 0, "RE", 2), (24, 3, 72, 24, 0, "RE", 1),
+                            (24, 5, 72, 40, 1, "RE", 2), (40, 5, 120, 40, 1, "RE", 1), (40, 5, 120, 40, 1, "RE", 1),
+                            (40, 3, 240, 80, 0, "HS", 2), (80, 3, 200, 80, 0, "HS", 1), (80, 3, 184, 80, 0, "HS", 1),
+                            (80, 3, 184, 80, 0, "HS", 1), (80, 3, 480, 112, 1, "HS", 1),
+                            (112, 3, 672, 112, 1, "HS", 1), (112, 5, 672, 160, 1, "HS", 2),
+                            (160, 5, 960, 160, 1, "HS", 1), (160, 5, 960, 160, 1, "HS", 1)], 1280),
+    "mobilenet_v3_small": ([(16, 3, 16, 16, 1, "RE", 2), (16, 3, 72, 24, 0, "RE", 2), (24, 3, 88, 24, 0, "RE", 1),
+                            (24, 5, 96, 40, 1, "HS", 2), (40, 5, 240, 40, 1, "HS", 1), (40, 5, 240, 40, 1, "HS", 1),
+                            (40, 5, 120, 48, 1, "HS", 1), (48, 5, 144, 48, 1, "HS", 1), (48, 5, 288, 96, 1, "HS", 2),
+                            (96, 5, 576, 96, 1, "HS", 1), (96, 5, 576, 96, 1, "HS", 1)], 1024),
+}
+_ACT = {"RE": "relu", "HS": "hardswish"}
+_MNV3_BN = "{type: batchnorm, eps: 0.001, momentum: 0.01}"
+
+
+def _bneck_name(expand: bool, se: bool, act: str) -> str:
+    return f"bneck_{'' if expand else 'noexpand_'}{_ACT[act]}{'_se' if se else ''}"
+
+
+def _bneck_block(expand: bool, se: bool, act: str) -> str:
+    name, fn = _bneck_name(expand, se, act), _ACT[act]
+    what = (("1x1 expand -> " if expand else "") + f"depthwise kxk -> " + ("SE -> " if se else "") +
+            f"linear 1x1 ({fn})")
+    args = "{cin: null, exp: null, out: null, kernel: 3, stride: 1, dilation: 1" + (", squeeze: null" if se else "") + "}"
+    text = f"  {name}:{' ' * max(1, 29 - len(name))}# {what}\n    args: {args}\n    layers:\n"
+    if expand:
+        text += (f"      - {{name: expand, type: conv, out: exp, kernel: 1, bias: false}}\n"
+                 f"      - {{name: expand_bn, {_MNV3_BN[1:-1]}}}\n      - {{name: expand_act, type: {fn}}}\n")
+    text += ("      - {name: dw, type: depthwise_conv, kernel: kernel, stride: stride, dilation: dilation, "
+             "padding: kernel//2*dilation, bias: false}\n"
+             f"      - {{name: dw_bn, {_MNV3_BN[1:-1]}}}\n      - {{name: dw_act, type: {fn}}}\n")
+    if se:
+        text += "      - {name: se, type: se, c: exp, squeeze: squeeze}\n"
+    text += ("      - {name: project, type: conv, out: out, kernel: 1, bias: false}\n"
+             f"      - {{name: project_bn, {_MNV3_BN[1:-1]}}}\n")
+    text += (f"  {name}_res:{' ' * max(1, 25 - len(name))}# the same at stride 1 and equal width, plus its input\n"
+             f"    args: {{c: null, exp: null, kernel: 3, dilation: 1{', squeeze: null' if se else ''}}}\n"
+             f"    layers:\n      - {{name: body, type: {name}, cin: c, exp: exp, out: c, kernel: kernel, "
+             f"dilation: dilation{', squeeze: squeeze' if se else ''}}}\n"
+             "      - {name: add, type: add, inputs: [in, body]}\n")
+    return text
+
+
+def _mobilenet_v3_features(name: str, dilated: bool = False):
+    """Blocks and layer rows of torchvision's MobileNetV3 `features` (stem, bnecks b1.., last 1x1 conv)."""
+    setting, _ = MOBILENET_V3[name]
+    used, rows = [], ["{name: stem, type: conv, out: 16, kernel: 3, stride: 2, padding: 1, bias: false}",
+                      f"{{name: stem_bn, {_MNV3_BN[1:-1]}}}", "{name: stem_act, type: hardswish}"]
+    stage_c4 = len(setting) - 3 if name.endswith("large") else len(setting) - 3
+    for i, (cin, kernel, exp, out, se, act, stride) in enumerate(setting, 1):
+        dilation = 2 if dilated and i > stage_c4 else 1
+        if dilation > 1:
+            stride = 1                           # torchvision: a dilated block keeps stride 1
+        kind = (exp != cin, bool(se), act)
+        if kind not in used:
+            used.append(kind)
+        block = _bneck_name(*kind)
+        squeeze = f", squeeze: {_divisible(exp // 4)}" if se else ""
+        dil = f", dilation: {dilation}" if dilation > 1 else ""
+        if stride == 1 and cin == out:
+            rows.append(f"{{name: b{i}, type: {block}_res, c: {out}, exp: {exp}, kernel: {kernel}{dil}{squeeze}}}")
+        else:
+            rows.append(f"{{name: b{i}, type: {block}, cin: {cin}, exp: {exp}, out: {out}, kernel: {kernel}"
+                        f"{f', stride: {stride}' if stride != 1 else ''}{dil}{squeeze}}}")
+    last = 6 * setting[-1][3]
+    rows += [f"{{name: last, type: conv, out: {last}, kernel: 1, bias: false}}", f"{{name: last_bn, {_MNV3_BN[1:-1]}}}",
+             "{name: last_act, type: hardswish}"]
+    blocks = "blocks:\n" + """  se:                            # squeeze-excitation: global mean -> 1x1 squeeze -> ReLU -> 1x1 -> hard sigmoid gate
+    args: {c: null, squeeze: null}
+    layers:
+      - {name: avgpool, type: adaptive_avgpool, size: 1}
+      - {name: fc1, type: conv, out: squeeze, kernel: 1}
+      - {name: act, type: relu}
+      - {name: fc2, type: conv, out: c, kernel: 1}
+      - {name: gate, type: hardsigmoid}
+      - {name: scale, type: multiply, inputs: [in, gate]}
+""" + "".join(_bneck_block(*kind) for kind in used)
+    return blocks, rows, last
+
+
+MOBILENET_V3_NOTES = (
+    "torchvision's table (input, kernel, expanded, output, SE, activation, stride) one row per block, b1... A block "
+    "expands with a 1x1 conv only when the expanded width differs from its input; the SE squeeze width is a quarter "
+    "of the expanded width rounded to a multiple of 8 (_make_divisible), gated by a hard sigmoid; a block adds its "
+    "input at stride 1 with equal widths. BatchNorm eps 1e-3, momentum 0.01.")
+
+
+def mobilenet_v3(name: str) -> str:
+    setting, last_channel = MOBILENET_V3[name]
+    blocks, rows, last = _mobilenet_v3_features(name)
+    size = name.rsplit("_", 1)[1].capitalize()
+    header = _header(
+        name, "mobilenet_v3",
+        f"MobileNetV3-{size} as torchvision defines it - inverted residual bottlenecks with optional "
+        f"squeeze-excitation, ReLU or hard swish, and a two-layer classifier",
+        f"torchvision/models/mobilenetv3.py (InvertedResidual, _mobilenet_v3_conf, {name}); "
+        f"MobileNet_V3_{size}_Weights.IMAGENET1K_V1 meta num_params and GFLOPS at 224x224 "
+        f"(tests/data/torchvision_published.json). Howard et al., \"Searching for MobileNetV3\", ICCV 2019, "
+        f"Table {'1' if size == 'Large' else '2'}",
+        MOBILENET_V3_NOTES + f" The last 1x1 conv widens to 6x the last block ({last}); the classifier is linear "
+        f"{last} -> {last_channel}, hard swish, dropout, linear {last_channel} -> 1000.",
+        "{res: 224}              # input resolution (the network ends in global pooling)", "[3, res, res]")
+    tail = (f"  - {{name: avgpool, type: adaptive_avgpool, size: 1}}\n  - {{type: flatten}}\n"
+            f"  - {{name: classifier_fc1, type: linear, out: {last_channel}}}\n"
+            f"  - {{name: classifier_act, type: hardswish}}\n  - {{type: dropout, p: 0.2}}\n"
+            f"  - {{name: classifier_fc2, type: linear, out: 1000}}\n")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + tail
+
+
+# --- MNASNet ------------------------------------------------------------------------------------------------------
+
+MNASNET = {"mnasnet0_5": 0.5, "mnasnet0_75": 0.75, "mnasnet1_0": 1.0, "mnasnet1_3": 1.3}
+# torchvision's MNASNet (B1): _stack(in, out, kernel, stride, expansion, repeats) over depths[1..7]
+MNASNET_STACKS = [(3, 2, 3, 3), (5, 2, 3, 3), (5, 2, 6, 3), (3, 1, 6, 2), (5, 2, 6, 4), (3, 1, 6, 1)]
+
+
+def _round_to_multiple_of(value: float, divisor: int = 8, round_up_bias: float = 0.9) -> int:
+    """torchvision's mnasnet._round_to_multiple_of: round to a multiple of 8, preferring to round up."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded if rounded >= round_up_bias * value else rounded + divisor
+
+
+def mnasnet(name: str) -> str:
+    alpha = MNASNET[name]
+    depths = [_round_to_multiple_of(d * alpha) for d in (32, 16, 24, 40, 80, 96, 192, 320)]
+    rows = [f"{{name: stem, type: conv, out: {depths[0]}, kernel: 3, stride: 2, padding: 1, bias: false}}",
+            "{name: stem_bn, type: batchnorm}", "{name: stem_relu, type: relu}",
+            "{name: sep_dw, type: depthwise_conv, kernel: 3, padding: 1, bias: false}",
+            "{name: sep_dw_bn, type: batchnorm}", "{name: sep_dw_relu, type: relu}",
+            f"{{name: sep_project, type: conv, out: {depths[1]}, kernel: 1, bias: false}}",
+            "{name: sep_project_bn, type: batchnorm}"]
+    for i, (kernel, stride, expand, repeats) in enumerate(MNASNET_STACKS):
+        cin, out = depths[i + 1], depths[i + 2]
+        rows.append(f"{{name: stack{i + 1}, type: inverted, cin: {cin}, out: {out}, kernel: {kernel}, "
+                    f"stride: {stride}, expand: {expand}}}   # {repeats} block{'s' if repeats > 1 else ''}, "
+                    f"kernel {kernel}, expansion {expand}")
+        if repeats > 1:
+            rows.append(f"{{name: stack{i + 1}_rest, type: inverted_res, c: {out}, kernel: {kernel}, "
+                        f"expand: {expand}, repeat: {repeats - 1}}}")
+    rows += [f"{{name: last, type: conv, out: 1280, kernel: 1, bias: false}}", "{name: last_bn, type: batchnorm}",
+             "{name: last_relu, type: relu}"]
+    header = _header(
+        name, "mnasnet",
+        f"MNASNet (B1) depth multiplier {alpha} as torchvision defines it - inverted residual stacks with 3x3 and "
+        f"5x5 depthwise convs, ReLU, no squeeze-excitation",
+        f"torchvision/models/mnasnet.py (MNASNet, _InvertedResidual, _stack, {name}); "
+        f"MNASNet{str(alpha).replace('.', '_')}_Weights.IMAGENET1K_V1 meta num_params and GFLOPS at 224x224 "
+        f"(tests/data/torchvision_published.json). Tan et al., \"MnasNet - Platform-Aware Neural Architecture "
+        f"Search for Mobile\", CVPR 2019, Figure 7 (MnasNet-A1's search space; torchvision builds the B1 variant)",
+        f"Widths 32, 16, 24, 40, 80, 96, 192, 320 times {alpha}, rounded to multiples of 8 preferring up "
+        f"(torchvision's _round_to_multiple_of): {', '.join(map(str, depths))}. The stem conv and the separable "
+        f"conv after it scale too (torchvision's version 2; the classifier is always 1280 -> 1000). The first "
+        f"block of each stack changes width or stride and has no shortcut; the others add their input.",
+        "{res: 224}              # input resolution (the network ends in global pooling)", "[3, res, res]")
+    blocks = """blocks:
+  inverted:                      # 1x1 expand -> depthwise kxk -> linear 1x1 projection, BatchNorm after each
+    args: {cin: null, out: null, kernel: 3, stride: 1, expand: 3}
+    layers:
+      - {name: expand, type: conv, out: cin*expand, kernel: 1, bias: false}
+      - {name: expand_bn, type: batchnorm}
+      - {name: expand_relu, type: relu}
+      - {name: dw, type: depthwise_conv, kernel: kernel, stride: stride, padding: kernel//2, bias: false}
+      - {name: dw_bn, type: batchnorm}
+      - {name: dw_relu, type: relu}
+      - {name: project, type: conv, out: out, kernel: 1, bias: false}
+      - {name: project_bn, type: batchnorm}
+  inverted_res:                  # the same at stride 1 and equal width, plus its input
+    args: {c: null, kernel: 3, expand: 3}
+    layers:
+      - {name: body, type: inverted, cin: c, out: c, kernel: kernel, expand: expand}
+      - {name: add, type: add, inputs: [in, body]}
+"""
+    return header + blocks + "layers:\n" + _stage_lines(rows) + _imagenet_tail(1280, "0.2", pool="mean")
+
+
+# --- RegNet X and Y -------------------------------------------------------------------------------------------
+
+# torchvision's regnet_*: BlockParams.from_init_params(depth, w_0, w_a, w_m, group_width[, se_ratio=0.25])
+REGNET = {
+    "regnet_y_400mf": (16, 48, 27.89, 2.09, 8), "regnet_y_800mf": (14, 56, 38.84, 2.4, 16),
+    "regnet_y_1_6gf": (27, 48, 20.71, 2.65, 24), "regnet_y_3_2gf": (21, 80, 42.63, 2.66, 24),
+    "regnet_y_8gf": (17, 192, 76.82, 2.19, 56), "regnet_y_16gf": (18, 200, 106.23, 2.48, 112),
+    "regnet_y_32gf": (20, 232, 115.89, 2.53, 232), "regnet_y_128gf": (27, 456, 160.83, 2.52, 264),
+    "regnet_x_400mf": (22, 24, 24.48, 2.54, 16), "regnet_x_800mf": (16, 56, 35.73, 2.28, 16),
+    "regnet_x_1_6gf": (18, 80, 34.01, 2.25, 24), "regnet_x_3_2gf": (25, 88, 26.31, 2.25, 48),
+    "regnet_x_8gf": (23, 80, 49.56, 2.88, 120), "regnet_x_16gf": (22, 216, 55.59, 2.1, 128),
+    "regnet_x_32gf": (23, 320, 69.86, 2.0, 168),
+}
+
+
+def regnet_stages(depth, w_0, w_a, w_m, group_width):
+    """torchvision's BlockParams.from_init_params: per stage (width, blocks, group width), quantised to 8."""
+    widths_cont = [i * w_a + w_0 for i in range(depth)]
+    capacity = [round(math.log(w / w_0) / math.log(w_m)) for w in widths_cont]
+    block_widths = [int(round(w_0 * w_m ** c / 8) * 8) for c in capacity]
+    stages = []
+    for width in block_widths:
+        if stages and stages[-1][0] == width:
+            stages[-1][1] += 1
+        else:
+            stages.append([width, 1])
+    result = []
+    for width, blocks in stages:
+        group = min(group_width, width)
+        result.append((_divisible(width, group), blocks, group))
+    return result
+
+
+def regnet(name: str) -> str:
+    depth, w_0, w_a, w_m, group_width = REGNET[name]
+    se = name.startswith("regnet_y")
+    stages = regnet_stages(depth, w_0, w_a, w_m, group_width)
+    rows = ["{name: stem, type: conv, out: 32, kernel: 3, stride: 2, padding: 1, bias: false}",
+            "{name: stem_bn, type: batchnorm}", "{name: stem_relu, type: relu}"]
+    width_in = 32
+    for i, (width, blocks, group) in enumerate(stages, 1):
+        squeeze = f", squeeze: {int(round(0.25 * width_in))}" if se else ""
+        rows.append(f"{{name: block{i}, type: res_bottleneck_proj, width: {width}, groups: {width // group}"
+                    f"{squeeze}}}   # stage {i}: width {width}, {blocks} block{'s' if blocks > 1 else ''}, "
+                    f"group width {group}")
+        if blocks > 1:
+            squeeze = f", squeeze: {int(round(0.25 * width))}" if se else ""
+            rows.append(f"{{name: block{i}_rest, type: res_bottleneck, width: {width}, groups: {width // group}"
+                        f"{squeeze}, repeat: {blocks - 1}}}")
+        width_in = width
+    label = name[6:].upper().replace("_", "-", 1).replace("_", ".")
+    weights = "IMAGENET1K_SWAG_E2E_V1" if name == "regnet_y_128gf" else "IMAGENET1K_V1"
+    header = _header(
+        name, "regnet",
+        f"RegNet{label} as torchvision defines it - four stages of residual bottlenecks with grouped 3x3 convs "
+        + ("and squeeze-excitation " if se else "") + "whose widths follow a quantised linear rule",
+        f"torchvision/models/regnet.py (BlockParams.from_init_params, ResBottleneckBlock, {name}); "
+        f"{weights} meta num_params and GFLOPS (tests/data/torchvision_published.json). Radosavovic et al., "
+        f"\"Designing Network Design Spaces\", CVPR 2020, Section 3.3 and Appendix C",
+        f"depth {depth}, w_0 {w_0}, w_a {w_a}, w_m {w_m}, group width {group_width}"
+        + (", SE ratio 0.25" if se else "") + ": block j has width w_0 * w_m^round(log((j*w_a + w_0) / w_0) / "
+        f"log(w_m)) rounded to a multiple of 8; equal widths form a stage, widths are made divisible by the "
+        f"group width, the bottleneck ratio is 1 and every stage starts with stride 2 and a projection "
+        f"shortcut. Stages (width, blocks): {', '.join(f'{w} x {b}' for w, b, _ in stages)}."
+        + (" The SE squeeze width is a quarter of the block's input width." if se else ""),
+        "{res: 224}              # input resolution (the network ends in global pooling)", "[3, res, res]")
+    se_args = ", squeeze: null" if se else ""
+    se_layers = ("      - {name: se, type: se, c: width, squeeze: squeeze}\n" if se else "")
+    blocks = "blocks:\n"
+    if se:
+        blocks += """  se:                            # squeeze-excitation: global mean -> 1x1 squeeze -> ReLU -> 1x1 -> sigmoid gate
+    args: {c: null, squeeze: null}
+    layers:
+      - {name: avgpool, type: adaptive_avgpool, size: 1}
+      - {name: fc1, type: conv, out: squeeze, kernel: 1}
+      - {name: act, type: relu}
+      - {name: fc2, type: conv, out: c, kernel: 1}
+      - {name: gate, type: sigmoid}
+      - {name: scale, type: multiply, inputs: [in, gate]}
+"""
+    body = (f"      - {{name: a, type: conv, out: width, kernel: 1, bias: false}}\n"
+            f"      - {{name: a_bn, type: batchnorm}}\n      - {{name: a_relu, type: relu}}\n"
+            f"      - {{name: b, type: conv, out: width, kernel: 3, stride: stride, padding: 1, groups: groups, "
+            f"bias: false}}\n      - {{name: b_bn, type: batchnorm}}\n      - {{name: b_relu, type: relu}}\n"
+            + se_layers +
+            f"      - {{name: c, type: conv, out: width, kernel: 1, bias: false}}\n"
+            f"      - {{name: c_bn, type: batchnorm}}\n")
+    blocks += (f"  res_bottleneck_proj:           # first block of a stage: 1x1 stride-2 projection shortcut\n"
+               f"    args: {{width: null, groups: null, stride: 2{se_args}}}\n    layers:\n"
+               f"      - {{name: proj, type: conv, out: width, kernel: 1, stride: stride, bias: false}}\n"
+               f"      - {{name: proj_bn, type: batchnorm}}\n"
+               + body.replace("{name: a, type: conv,", "{name: a, type: conv, input: in,") +
+               f"      - {{name: add, type: add, inputs: [proj_bn, c_bn]}}\n      - {{name: relu, type: relu}}\n"
+               f"  res_bottleneck:                # 1x1 -> grouped 3x3{' -> SE' if se else ''} -> 1x1, plus its input\n"
+               f"    args: {{width: null, groups: null, stride: 1{se_args}}}\n    layers:\n" + body +
+               f"      - {{name: add, type: add, inputs: [in, c_bn]}}\n      - {{name: relu, type: relu}}\n")
+    return (header + blocks + "layers:\n" + _stage_lines(rows) +
+            _imagenet_tail(stages[-1][0], None).replace("name: classifier", "name: fc"))
+
+
 FAMILIES = {}
+for _name in MOBILENET_V3:
+    FAMILIES[_name] = mobilenet_v3
+for _name in MNASNET:
+    FAMILIES[_name] = mnasnet
+for _name in REGNET:
+    FAMILIES[_name] = regnet
 for _name in EFFICIENTNET_B:
     FAMILIES[_name] = efficientnet_b
 for _name in EFFICIENTNET_V2:
