@@ -41,7 +41,7 @@ def verify(name: str) -> list[str]:
     entry = next(w for w in PUBLISHED[name]["weights"] if w["weights"] == PUBLISHED[name]["default"])
     overrides = {"res": entry["input"][-1]} if entry["input"] else {}
     analysis = analyze_file(name, overrides=overrides)
-    backbone = {} if PUBLISHED[name]["module"] == "classification" else {"weights_backbone": None}
+    backbone = {"weights_backbone": None} if PUBLISHED[name]["module"] in ("segmentation", "detection") else {}
     with torch.device("meta"):
         ours = to_torch(name, verify=False, device="meta", **overrides)
         try:

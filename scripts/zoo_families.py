@@ -297,7 +297,7 @@ def _mobilenet_v3_features(name: str, dilated: bool = False):
     setting, _ = MOBILENET_V3[name]
     used, rows = [], ["{name: stem, type: conv, out: 16, kernel: 3, stride: 2, padding: 1, bias: false}",
                       f"{{name: stem_bn, {_MNV3_BN[1:-1]}}}", "{name: stem_act, type: hardswish}"]
-    stage_c4 = len(setting) - 3 if name.endswith("large") else len(setting) - 3
+    stage_c4 = len(setting) - 3                  # C4: the last three blocks (dilated in segmentation)
     for i, (cin, kernel, exp, out, se, act, stride) in enumerate(setting, 1):
         dilation = 2 if dilated and i > stage_c4 else 1
         if dilation > 1:
@@ -533,10 +533,11 @@ RESNET = {  # name: (blocks per stage, groups, width_per_group, class name of th
 }
 
 
-def _resnet_blocks(dilated: bool) -> str:
+def _resnet_blocks(dilated: bool, inner: str = "planes * width_per_group // 64 * groups", groups: bool = True) -> str:
     """torchvision's Bottleneck as two blocks (projection shortcut or identity), optionally with a dilation arg."""
     dil_arg, dil = (", dilation: 1", ", padding: dilation, dilation: dilation") if dilated else ("", ", padding: 1")
-    inner = "planes * width_per_group // 64 * groups"
+    if not groups:
+        dil = dil.replace(", groups: groups", "")
     return f"""blocks:
   bottleneck_proj:          # first block of a stage: projection shortcut
     args: {{planes: null, stride: 1{dil_arg}}}
@@ -544,7 +545,7 @@ def _resnet_blocks(dilated: bool) -> str:
       - {{name: conv1, type: conv, out: {inner}, kernel: 1, bias: false}}
       - {{name: bn1, type: batchnorm}}
       - {{type: relu}}
-      - {{name: conv2, type: conv, out: {inner}, kernel: 3, stride: stride{dil}, groups: groups, bias: false}}
+      - {{name: conv2, type: conv, out: {inner}, kernel: 3, stride: stride{dil}{", groups: groups" if groups else ""}, bias: false}}
       - {{name: bn2, type: batchnorm}}
       - {{type: relu}}
       - {{name: conv3, type: conv, out: 4*planes, kernel: 1, bias: false}}
@@ -559,7 +560,7 @@ def _resnet_blocks(dilated: bool) -> str:
       - {{name: conv1, type: conv, out: {inner}, kernel: 1, bias: false}}
       - {{name: bn1, type: batchnorm}}
       - {{type: relu}}
-      - {{name: conv2, type: conv, out: {inner}, kernel: 3{dil}, groups: groups, bias: false}}
+      - {{name: conv2, type: conv, out: {inner}, kernel: 3{dil}{", groups: groups" if groups else ""}, bias: false}}
       - {{name: bn2, type: batchnorm}}
       - {{type: relu}}
       - {{name: conv3, type: conv, out: 4*planes, kernel: 1, bias: false}}
@@ -660,7 +661,296 @@ def densenet161(name: str) -> str:
     return header + blocks + "layers:\n" + _stage_lines(rows) + _imagenet_tail(2208, None)
 
 
+# --- Video: R3D-18, MC3-18, R(2+1)D-18 and S3D ------------------------------------------------------------------
+
+VIDEO_RESNET = {  # name: conv of layer1..layer4 ('3d' Conv3DSimple, '2d' Conv3DNoTemporal, '2plus1d' Conv2Plus1D)
+    "r3d_18": ("3d", "3d", "3d", "3d"), "mc3_18": ("3d", "2d", "2d", "2d"),
+    "r2plus1d_18": ("2plus1d", "2plus1d", "2plus1d", "2plus1d"),
+}
+_VIDEO_CONV = {  # kind: (what, conv layers of the block's first conv with `{out}`, `{stride}` placeholders)
+    "3d": "{{name: {n}, type: conv, out: {out}, kernel: 3, stride: {s}, padding: 1, bias: false}}",
+    "2d": "{{name: {n}, type: conv, out: {out}, kernel: [1, 3, 3], stride: [1, {s}, {s}], padding: [0, 1, 1], "
+          "bias: false}}",
+    "2plus1d": "{{name: {n}_spatial, type: conv, out: mid, kernel: [1, 3, 3], stride: [1, {s}, {s}], "
+               "padding: [0, 1, 1], bias: false}}\n      - {{name: {n}_mid_bn, type: batchnorm}}\n"
+               "      - {{name: {n}_mid_relu, type: relu}}\n"
+               "      - {{name: {n}, type: conv, out: {out}, kernel: [3, 1, 1], stride: [{s}, 1, 1], "
+               "padding: [1, 0, 0], bias: false}}",
+}
+_VIDEO_WHAT = {"3d": "3x3x3 convs", "2d": "1x3x3 convs (no temporal extent)",
+               "2plus1d": "(2+1)D convs: 1x3x3 to `mid` channels, BN, ReLU, then 3x1x1"}
+
+
+def _video_blocks(kinds) -> str:
+    text = "blocks:\n"
+    for kind in dict.fromkeys(kinds):
+        mid = ", mid: null" if kind == "2plus1d" else ""
+        down = "{name: downsample_conv, type: conv, input: in, out: planes, kernel: 1, stride: " + (
+            "[1, stride, stride]" if kind == "2d" else "stride") + ", bias: false}"
+        for proj in (True, False):
+            name = f"block{kind}{'_proj' if proj else ''}"
+            what = f"two {_VIDEO_WHAT[kind]}, " + ("projection shortcut (first block of a stage)" if proj
+                                                  else "identity shortcut")
+            text += (f"  {name}:{' ' * max(1, 29 - len(name))}# {what}\n"
+                     f"    args: {{planes: null{', stride: 2' if proj else ''}{mid}}}\n    layers:\n"
+                     f"      - {_VIDEO_CONV[kind].format(n='conv1', out='planes', s='stride' if proj else 1)}\n"
+                     "      - {name: bn1, type: batchnorm}\n      - {name: relu1, type: relu}\n"
+                     f"      - {_VIDEO_CONV[kind].format(n='conv2', out='planes', s=1)}\n"
+                     "      - {name: bn2, type: batchnorm}\n")
+            if proj:
+                text += f"      - {down}\n      - {{name: downsample_bn, type: batchnorm}}\n"
+            text += (f"      - {{name: add, type: add, inputs: [bn2, {'downsample_bn' if proj else 'in'}]}}\n"
+                     "      - {name: relu, type: relu}\n")
+    return text.replace(", stride: [1, 1, 1]", "").replace(", stride: 1,", ",").replace(", stride: [1, 1]", "")
+
+
+def video_resnet(name: str) -> str:
+    kinds = VIDEO_RESNET[name]
+    if kinds[0] == "2plus1d":
+        stem = ["{name: stem_spatial, type: conv, out: 45, kernel: [1, 7, 7], stride: [1, 2, 2], "
+                "padding: [0, 3, 3], bias: false}", "{name: stem_spatial_bn, type: batchnorm}",
+                "{name: stem_spatial_relu, type: relu}",
+                "{name: stem_temporal, type: conv, out: 64, kernel: [3, 1, 1], padding: [1, 0, 0], bias: false}",
+                "{name: stem_bn, type: batchnorm}", "{name: stem_relu, type: relu}"]
+    else:
+        stem = ["{name: stem, type: conv, out: 64, kernel: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3], "
+                "bias: false}", "{name: stem_bn, type: batchnorm}", "{name: stem_relu, type: relu}"]
+    rows, inplanes = list(stem), 64
+    for i, (planes, kind) in enumerate(zip((64, 128, 256, 512), kinds), 1):
+        mids = [(a * planes * 27) // (a * 9 + 3 * planes) for a in (inplanes, planes)]   # torchvision's midplanes
+        mid = [f", mid: {m}" if kind == "2plus1d" else "" for m in mids]
+        if inplanes == planes:
+            rows.append(f"{{name: layer{i}, type: block{kind}, planes: {planes}{mid[1]}, repeat: 2}}")
+        else:
+            rows.append(f"{{name: layer{i}, type: block{kind}_proj, planes: {planes}{mid[0]}}}")
+            rows.append(f"{{name: layer{i}_rest, type: block{kind}, planes: {planes}{mid[1]}}}")
+        inplanes = planes
+    label = {"r3d_18": "R3D-18", "mc3_18": "MC3-18", "r2plus1d_18": "R(2+1)D-18"}[name]
+    header = _header(
+        name, "video_resnet",
+        f"{label} as torchvision defines it - an 18-layer video ResNet on 16-frame clips ("
+        + {"r3d_18": "3D convolutions throughout", "mc3_18": "3D convolutions in the stem and layer1, spatial-only after",
+           "r2plus1d_18": "every 3D conv factored into a spatial and a temporal conv"}[name] + ")",
+        f"torchvision/models/video/resnet.py (VideoResNet, BasicBlock, {name}); "
+        f"{'R2Plus1D_18' if name == 'r2plus1d_18' else name.upper()}_Weights.KINETICS400_V1 meta "
+        f"num_params and GFLOPS for 16 frames of 112x112 (tests/data/torchvision_published.json). Tran et al., "
+        f"\"A Closer Look at Spatiotemporal Convolutions for Action Recognition\", CVPR 2018, Table 1 and Section 3",
+        "Layers of two BasicBlocks (64, 128, 256, 512 planes); layers 2-4 start with stride 2 on every axis "
+        "(mc3's spatial-only blocks stride 1 in time) and a 1x1x1 projection shortcut." +
+        (" The (2+1)D blocks use torchvision's midplanes = in*out*27 // (in*9 + 3*out) channels between the "
+         "spatial and the temporal conv, computed from the block's input and output planes for both convs."
+         if name == "r2plus1d_18" else ""),
+        "{frames: 16, res: 112}   # clip length and crop side of the published weights", "[3, frames, res, res]")
+    tail = ("  - {name: avgpool, type: adaptive_avgpool, size: 1}\n  - {type: flatten}\n"
+            "  - {name: fc, type: linear, out: 400}\n")
+    return header + _video_blocks(kinds) + "layers:\n" + _stage_lines(rows) + tail
+
+
+# torchvision's S3D: SepInceptionBlock3D(in, b0_out, b1_mid, b1_out, b2_mid, b2_out, b3_out) in order, with the
+# max pools between them
+S3D_FEATURES = [("inception3b", (64, 96, 128, 16, 32, 32)), ("inception3c", (128, 128, 192, 32, 96, 64)),
+                ("pool3", "{type: maxpool, kernel: 3, stride: 2, padding: 1}"),
+                ("inception4b", (192, 96, 208, 16, 48, 64)), ("inception4c", (160, 112, 224, 24, 64, 64)),
+                ("inception4d", (128, 128, 256, 24, 64, 64)), ("inception4e", (112, 144, 288, 32, 64, 64)),
+                ("inception4f", (256, 160, 320, 32, 128, 128)),
+                ("pool4", "{type: maxpool, kernel: 2, stride: 2}"),
+                ("inception5b", (256, 160, 320, 32, 128, 128)), ("inception5c", (384, 192, 384, 48, 128, 128))]
+
+
+def s3d(name: str) -> str:
+    bn = "{type: batchnorm, eps: 0.001, momentum: 0.001}"
+    header = _header(
+        name, "s3d",
+        "S3D as torchvision defines it - separable 3D inception network (every kxkxk conv split into 1xkxk and "
+        "kx1x1) on 16-frame clips",
+        "torchvision/models/video/s3d.py (S3D, SepInceptionBlock3D, TemporalSeparableConv); "
+        "S3D_Weights.KINETICS400_V1 meta num_params and GFLOPS for 16 frames of 224x224 "
+        "(tests/data/torchvision_published.json). Xie, Sun, Huang, Tu & Murphy, \"Rethinking Spatiotemporal Feature "
+        "Learning - Speed-Accuracy Trade-offs in Video Classification\", ECCV 2018, Figure 2 and Section 4",
+        "Each separable conv is a 1xkxk conv (spatial stride) then a kx1x1 conv (temporal stride), each with "
+        "BatchNorm (eps 1e-3) and ReLU. Inception blocks concatenate a 1x1x1 conv, two 1x1x1 -> separable 3x3x3 "
+        "branches and a 3x3x3 max pool -> 1x1x1 conv. The classifier is a 1x1x1 conv after a 2x7x7 average pool; "
+        "torchvision then averages its output over time and space (global average pooling here). The pool "
+        "covers the whole map only at 16 frames of 224x224.",
+        "{frames: 16, res: 224}   # clip length and crop side of the published weights", "[3, frames, res, res]")
+    blocks = f"""blocks:
+  conv_bn_relu:                  # 1x1x1 conv -> BatchNorm -> ReLU
+    args: {{out: null}}
+    layers:
+      - {{name: conv, type: conv, out: out, kernel: 1, bias: false}}
+      - {{name: bn, {bn[1:-1]}}}
+      - {{name: relu, type: relu}}
+  sepconv:                       # 1xkxk conv (spatial stride) -> BN -> ReLU -> kx1x1 conv (temporal stride) -> BN -> ReLU
+    args: {{out: null, kernel: 3, stride: 1, padding: 1}}
+    layers:
+      - {{name: spatial, type: conv, out: out, kernel: [1, kernel, kernel], stride: [1, stride, stride], padding: [0, padding, padding], bias: false}}
+      - {{name: spatial_bn, {bn[1:-1]}}}
+      - {{name: spatial_relu, type: relu}}
+      - {{name: temporal, type: conv, out: out, kernel: [kernel, 1, 1], stride: [stride, 1, 1], padding: [padding, 0, 0], bias: false}}
+      - {{name: temporal_bn, {bn[1:-1]}}}
+      - {{name: temporal_relu, type: relu}}
+  sep_inception:                 # four branches concatenated: 1x1x1 | 1x1x1 -> sep 3x3x3 | 1x1x1 -> sep 3x3x3 | pool -> 1x1x1
+    args: {{b0: null, b1_mid: null, b1: null, b2_mid: null, b2: null, b3: null}}
+    layers:
+      - {{name: branch0, type: conv_bn_relu, out: b0}}
+      - {{name: branch1_reduce, type: conv_bn_relu, input: in, out: b1_mid}}
+      - {{name: branch1, type: sepconv, out: b1}}
+      - {{name: branch2_reduce, type: conv_bn_relu, input: in, out: b2_mid}}
+      - {{name: branch2, type: sepconv, out: b2}}
+      - {{name: branch3_pool, type: maxpool, input: in, kernel: 3, stride: 1, padding: 1}}
+      - {{name: branch3, type: conv_bn_relu, out: b3}}
+      - {{name: cat, type: concat, inputs: [branch0, branch1, branch2, branch3]}}
+"""
+    rows = ["{name: stem, type: sepconv, out: 64, kernel: 7, stride: 2, padding: 3}",
+            "{name: pool1, type: maxpool, kernel: [1, 3, 3], stride: [1, 2, 2], padding: [0, 1, 1]}",
+            "{name: conv2, type: conv_bn_relu, out: 64}",
+            "{name: conv3, type: sepconv, out: 192}",
+            "{name: pool2, type: maxpool, kernel: [1, 3, 3], stride: [1, 2, 2], padding: [0, 1, 1]}"]
+    for layer, spec in S3D_FEATURES:
+        if isinstance(spec, str):
+            rows.append(f"{{name: {layer}, {spec[1:]}")
+        else:
+            b0, b1m, b1, b2m, b2, b3 = spec
+            rows.append(f"{{name: {layer}, type: sep_inception, b0: {b0}, b1_mid: {b1m}, b1: {b1}, "
+                        f"b2_mid: {b2m}, b2: {b2}, b3: {b3}}}   # {b0 + b1 + b2 + b3} channels")
+    rows += ["{name: avgpool, type: avgpool, kernel: [2, 7, 7], stride: 1}", "{type: dropout, p: 0.2}",
+             "{name: classifier, type: conv, out: 400, kernel: 1}", "{name: mean, type: global_avgpool}"]
+    return header + blocks + "layers:\n" + _stage_lines(rows)
+
+
+# --- Segmentation: FCN, DeepLabV3, LR-ASPP ------------------------------------------------------------------------
+
+SEGMENTATION = {  # name: (head, backbone)
+    "fcn_resnet50": ("fcn", (3, 4, 6, 3)), "fcn_resnet101": ("fcn", (3, 4, 23, 3)),
+    "deeplabv3_resnet50": ("deeplabv3", (3, 4, 6, 3)), "deeplabv3_resnet101": ("deeplabv3", (3, 4, 23, 3)),
+    "deeplabv3_mobilenet_v3_large": ("deeplabv3", "mobilenet_v3_large"),
+    "lraspp_mobilenet_v3_large": ("lraspp", "mobilenet_v3_large"),
+}
+_SEG_HEAD_BLOCKS = {
+    "fcn": """  fcn_head:                      # torchvision's FCNHead: 3x3 conv to a quarter of the channels -> BN -> ReLU -> dropout -> 1x1 conv
+    args: {inter: null}
+    layers:
+      - {name: conv, type: conv, out: inter, kernel: 3, padding: 1, bias: false}
+      - {name: bn, type: batchnorm}
+      - {name: relu, type: relu}
+      - {type: dropout, p: 0.1}
+      - {name: classes, type: conv, out: 21, kernel: 1}
+""",
+    "deeplabv3": """  aspp_conv:                     # 3x3 atrous conv -> BN -> ReLU
+    args: {rate: null}
+    layers:
+      - {name: conv, type: conv, out: 256, kernel: 3, padding: rate, dilation: rate, bias: false}
+      - {name: bn, type: batchnorm}
+      - {name: relu, type: relu}
+  deeplab_head:                  # ASPP (1x1, rates 12/24/36, image pooling) -> 1x1 projection -> 3x3 conv -> 1x1 classes
+    args: {side: null}
+    layers:
+      - {name: aspp_1x1, type: conv, out: 256, kernel: 1, bias: false}
+      - {name: aspp_1x1_bn, type: batchnorm}
+      - {name: aspp_1x1_relu, type: relu}
+      - {name: aspp_rate12, type: aspp_conv, input: in, rate: 12}
+      - {name: aspp_rate24, type: aspp_conv, input: in, rate: 24}
+      - {name: aspp_rate36, type: aspp_conv, input: in, rate: 36}
+      - {name: aspp_pool, type: adaptive_avgpool, input: in, size: 1}
+      - {name: aspp_pool_conv, type: conv, out: 256, kernel: 1, bias: false}
+      - {name: aspp_pool_bn, type: batchnorm}
+      - {name: aspp_pool_relu, type: relu}
+      - {name: aspp_pool_up, type: upsample, size: [side, side], mode: bilinear}
+      - {name: aspp_cat, type: concat, inputs: [aspp_1x1_relu, aspp_rate12, aspp_rate24, aspp_rate36, aspp_pool_up]}
+      - {name: project, type: conv, out: 256, kernel: 1, bias: false}
+      - {name: project_bn, type: batchnorm}
+      - {name: project_relu, type: relu}
+      - {type: dropout, p: 0.5}
+      - {name: conv, type: conv, out: 256, kernel: 3, padding: 1, bias: false}
+      - {name: bn, type: batchnorm}
+      - {name: relu, type: relu}
+      - {name: classes, type: conv, out: 21, kernel: 1}
+""",
+}
+
+
+def segmentation(name: str) -> str:
+    head, backbone = SEGMENTATION[name]
+    resnet_backbone = not isinstance(backbone, str)
+    if resnet_backbone:
+        depth = 50 if backbone[2] == 6 else 101
+        blocks = _resnet_blocks(True, inner="planes", groups=False)
+        rows = _resnet_stem() + _resnet_stages(backbone, dilate=(False, True, True))
+        high, high_side, aux_tap, aux_inter, high_inter = "layer4_rest", "ceil(res/8)", "layer3_rest", 256, 512
+        what = (f"ResNet-{depth} (torchvision's, v1.5) with layer3 and layer4 dilated instead of strided "
+                f"(output stride 8)")
+        backbone_source = f"torchvision/models/resnet.py (resnet{depth}, replace_stride_with_dilation [False, True, True])"
+    else:
+        blocks, rows, _ = _mobilenet_v3_features(backbone, dilated=True)
+        high, high_side, aux_tap, aux_inter, high_inter = "last_act", "ceil(res/16)", "b4", 10, None
+        what = ("MobileNetV3-Large's features with the last three blocks dilated instead of strided (output "
+                "stride 16)")
+        backbone_source = "torchvision/models/mobilenetv3.py (mobilenet_v3_large, dilated=True)"
+    blocks += _SEG_HEAD_BLOCKS.get(head, "") + (_SEG_HEAD_BLOCKS["fcn"] if head == "deeplabv3" else "")
+    up = "{{name: {n}, type: upsample, input: {i}, size: [res, res], mode: bilinear}}"
+    if head == "fcn":
+        rows += [f"{{name: classifier, type: fcn_head, input: {high}, inter: {high_inter}}}",
+                 up.format(n="out", i="classifier")]
+        label = "FCN"
+        head_text = ("FCNHead on the backbone's output: 3x3 conv 2048 -> 512, BN, ReLU, dropout, 1x1 conv to the 21 "
+                     "classes, upsampled bilinearly to the input size.")
+        paper = ("Long, Shelhamer & Darrell, \"Fully Convolutional Networks for Semantic Segmentation\", "
+                 "CVPR 2015")
+    elif head == "deeplabv3":
+        rows += [f"{{name: classifier, type: deeplab_head, input: {high}, side: {high_side}}}",
+                 up.format(n="out", i="classifier")]
+        label = "DeepLabV3"
+        head_text = ("DeepLabHead on the backbone's output: ASPP (a 1x1 conv, 3x3 convs at rates 12, 24 and 36 and "
+                     "image pooling, each 256 channels, concatenated and projected to 256), a 3x3 conv and a 1x1 "
+                     "conv to the 21 classes, upsampled bilinearly to the input size.")
+        paper = ("Chen, Papandreou, Schroff & Adam, \"Rethinking Atrous Convolution for Semantic Image "
+                 "Segmentation\", 2017, Section 3.3")
+    else:
+        rows += ["{name: cbr, type: conv, input: last_act, out: 128, kernel: 1, bias: false}",
+                 "{name: cbr_bn, type: batchnorm}", "{name: cbr_relu, type: relu}",
+                 "{name: scale_pool, type: adaptive_avgpool, input: last_act, size: 1}",
+                 "{name: scale_conv, type: conv, out: 128, kernel: 1, bias: false}",
+                 "{name: scale_gate, type: sigmoid}",
+                 "{name: scaled, type: multiply, inputs: [cbr_relu, scale_gate]}",
+                 "{name: scaled_up, type: upsample, size: [ceil(res/8), ceil(res/8)], mode: bilinear}"
+                 "   # to b4's size",
+                 "{name: low_classifier, type: conv, input: b4, out: 21, kernel: 1}",
+                 "{name: high_classifier, type: conv, input: scaled_up, out: 21, kernel: 1}",
+                 "{name: sum, type: add, inputs: [low_classifier, high_classifier]}",
+                 up.format(n="out", i="sum")]
+        label = "LR-ASPP"
+        head_text = ("LRASPPHead: the stride-16 features (960 channels) through a 1x1 conv to 128 with BN and ReLU, "
+                     "gated by a sigmoid of their global mean through a 1x1 conv, upsampled to the stride-8 "
+                     "features of block b4 (40 channels); a 1x1 conv of each to the 21 classes, added, upsampled "
+                     "bilinearly to the input size. No auxiliary head.")
+        paper = "Howard et al., \"Searching for MobileNetV3\", ICCV 2019, Section 6.1.2 and Figure 10"
+    outputs = "outputs: [out]\n"
+    if head != "lraspp":
+        rows += [f"{{name: aux_classifier, type: fcn_head, input: {aux_tap}, inter: {aux_inter}}}",
+                 up.format(n="aux", i="aux_classifier")]
+        outputs = "outputs: [out, aux]\n"
+        head_text += (f" The auxiliary FCNHead ({'on layer3, 1024 -> 256' if resnet_backbone else 'on block b4, 40 -> 10'}"
+                      " channels, then 21 classes) is part of the published model (aux_loss=True) and counted.")
+    header = _header(
+        name, "segmentation",
+        f"{label} on {what.split(' with ')[0]} as torchvision defines it, with the auxiliary head of the published "
+        f"weights" if head != "lraspp" else f"{label} on {what.split(' with ')[0]} as torchvision defines it",
+        f"torchvision/models/segmentation/{'lraspp' if head == 'lraspp' else head}.py ({name}) and "
+        f"{backbone_source}; COCO_WITH_VOC_LABELS_V1 weights meta num_params and GFLOPS at 520x520 "
+        f"(tests/data/torchvision_published.json). {paper}",
+        f"Backbone - {what}; torchvision keeps the dilated block's first conv at the previous dilation. "
+        f"{head_text} 21 classes (Pascal VOC's, COCO_WITH_VOC_LABELS).",
+        "{res: 520}              # input side the published GFLOPS are for (the eval transform resizes to 520)",
+        "[3, res, res]")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + outputs
+
+
 FAMILIES = {}
+for _name in VIDEO_RESNET:
+    FAMILIES[_name] = video_resnet
+FAMILIES["s3d"] = s3d
+for _name in SEGMENTATION:
+    FAMILIES[_name] = segmentation
 for _name in RESNET:
     FAMILIES[_name] = resnet
 FAMILIES["densenet161"] = densenet161
