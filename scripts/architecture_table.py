@@ -48,8 +48,6 @@ NOT_BUNDLED = (
                    "size the meta does not record"),
     ("fcos_", "one head's weights are shared by the five FPN levels (tied parameters); GFLOPS at an image size the "
               "meta does not record"),
-    ("ssdlite320_", "not written yet: MobileNetV3 features tapped inside a block, extra blocks and separable heads "
-                    "(expressible today)"),
     ("raft_", "a correlation volume and a recurrent (GRU) update applied num_flow_updates times (12 by "
               "default) with one set of weights: a loop over shared weights, which the format cannot express"),
 )

@@ -17,9 +17,12 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "torchvision_published.json"
 MODULES = ("classification", "quantization", "segmentation", "video", "detection", "optical_flow")
 VIDEO_FRAMES = 16   # torchvision's video GFLOPS are for a 16-frame clip (the meta's _ops, e.g. r3d_18 40.697)
+# Detection builders whose transform resizes every image to one size, fixed in the builder rather than the meta
+# (detection/ssd.py: SSD(..., (300, 300), ...); detection/ssdlite.py: size = (320, 320)).
+FIXED_DETECTION_SIZE = {"ssd300_vgg16": 300, "ssdlite320_mobilenet_v3_large": 320}
 
 
-def _input(module: str, transform) -> list[int] | None:
+def _input(name: str, module: str, transform) -> list[int] | None:
     """The input (C, [T,] H, W) the weights' GFLOPS are documented at; None where the meta names no size."""
     keywords = getattr(transform, "keywords", None) or {}
     if module in ("classification", "quantization"):
@@ -31,7 +34,10 @@ def _input(module: str, transform) -> list[int] | None:
     if module == "video":
         height, width = keywords["crop_size"]
         return [3, VIDEO_FRAMES, height, width]
-    return None                                       # detection and optical flow: no fixed size in the meta
+    if name in FIXED_DETECTION_SIZE:
+        side = FIXED_DETECTION_SIZE[name]
+        return [3, side, side]
+    return None                                       # other detection and optical flow: no size recorded
 
 
 def _dump(data) -> str:
@@ -62,12 +68,12 @@ def main() -> int:
                 continue
             enum = get_model_weights(name)
             entries = [{"weights": str(w), "num_params": w.meta["num_params"], "gflops": w.meta["_ops"],
-                        "input": _input(module, w.transforms)} for w in enum]
+                        "input": _input(name, module, w.transforms)} for w in enum]
             builders[name] = {"module": module, "default": str(enum.DEFAULT), "weights": entries}
     data = {"torchvision": torchvision.__version__.split("+")[0],
             "source": "torchvision.models.get_model_weights(name): each entry's meta num_params and _ops "
                       "(GFLOPS, multiply-adds); input from its eval transform (crop, or resize for segmentation; "
-                      f"{VIDEO_FRAMES} frames for video)",
+                      f"{VIDEO_FRAMES} frames for video; the builder's fixed size for SSD and SSDlite)",
             "builders": builders}
     OUT.write_text(_dump(data))
     print(f"{len(builders)} builders -> {OUT}")

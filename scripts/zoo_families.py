@@ -268,7 +268,7 @@ def _bneck_name(expand: bool, se: bool, act: str) -> str:
     return f"bneck_{'' if expand else 'noexpand_'}{_ACT[act]}{'_se' if se else ''}"
 
 
-def _bneck_block(expand: bool, se: bool, act: str) -> str:
+def _bneck_block(expand: bool, se: bool, act: str, bn: str = _MNV3_BN) -> str:
     name, fn = _bneck_name(expand, se, act), _ACT[act]
     what = (("1x1 expand -> " if expand else "") + f"depthwise kxk -> " + ("SE -> " if se else "") +
             f"linear 1x1 ({fn})")
@@ -276,14 +276,14 @@ def _bneck_block(expand: bool, se: bool, act: str) -> str:
     text = f"  {name}:{' ' * max(1, 29 - len(name))}# {what}\n    args: {args}\n    layers:\n"
     if expand:
         text += (f"      - {{name: expand, type: conv, out: exp, kernel: 1, bias: false}}\n"
-                 f"      - {{name: expand_bn, {_MNV3_BN[1:-1]}}}\n      - {{name: expand_act, type: {fn}}}\n")
+                 f"      - {{name: expand_bn, {bn[1:-1]}}}\n      - {{name: expand_act, type: {fn}}}\n")
     text += ("      - {name: dw, type: depthwise_conv, kernel: kernel, stride: stride, dilation: dilation, "
              "padding: kernel//2*dilation, bias: false}\n"
-             f"      - {{name: dw_bn, {_MNV3_BN[1:-1]}}}\n      - {{name: dw_act, type: {fn}}}\n")
+             f"      - {{name: dw_bn, {bn[1:-1]}}}\n      - {{name: dw_act, type: {fn}}}\n")
     if se:
         text += "      - {name: se, type: se, c: exp, squeeze: squeeze}\n"
     text += ("      - {name: project, type: conv, out: out, kernel: 1, bias: false}\n"
-             f"      - {{name: project_bn, {_MNV3_BN[1:-1]}}}\n")
+             f"      - {{name: project_bn, {bn[1:-1]}}}\n")
     text += (f"  {name}_res:{' ' * max(1, 25 - len(name))}# the same at stride 1 and equal width, plus its input\n"
              f"    args: {{c: null, exp: null, kernel: 3, dilation: 1{', squeeze: null' if se else ''}}}\n"
              f"    layers:\n      - {{name: body, type: {name}, cin: c, exp: exp, out: c, kernel: kernel, "
@@ -292,12 +292,18 @@ def _bneck_block(expand: bool, se: bool, act: str) -> str:
     return text
 
 
-def _mobilenet_v3_features(name: str, dilated: bool = False):
-    """Blocks and layer rows of torchvision's MobileNetV3 `features` (stem, bnecks b1.., last 1x1 conv)."""
+def _mobilenet_v3_features(name: str, dilated: bool = False, reduced_tail: bool = False, bn: str = _MNV3_BN):
+    """Blocks and layer rows of torchvision's MobileNetV3 `features` (stem, bnecks b1.., last 1x1 conv).
+    `dilated`: the last three blocks (C4) dilated instead of strided; `reduced_tail`: their widths halved."""
     setting, _ = MOBILENET_V3[name]
     used, rows = [], ["{name: stem, type: conv, out: 16, kernel: 3, stride: 2, padding: 1, bias: false}",
-                      f"{{name: stem_bn, {_MNV3_BN[1:-1]}}}", "{name: stem_act, type: hardswish}"]
-    stage_c4 = len(setting) - 3                  # C4: the last three blocks (dilated in segmentation)
+                      f"{{name: stem_bn, {bn[1:-1]}}}", "{name: stem_act, type: hardswish}"]
+    stage_c4 = len(setting) - 3                  # C4: the last three blocks
+    if reduced_tail:
+        setting = setting[:stage_c4] + [(cin if i == stage_c4 else cin // 2, kernel, exp if i == stage_c4 else exp // 2,
+                                         out // 2, se, act, stride)
+                                        for i, (cin, kernel, exp, out, se, act, stride) in
+                                        enumerate(setting[stage_c4:], stage_c4)]
     for i, (cin, kernel, exp, out, se, act, stride) in enumerate(setting, 1):
         dilation = 2 if dilated and i > stage_c4 else 1
         if dilation > 1:
@@ -314,7 +320,7 @@ def _mobilenet_v3_features(name: str, dilated: bool = False):
             rows.append(f"{{name: b{i}, type: {block}, cin: {cin}, exp: {exp}, out: {out}, kernel: {kernel}"
                         f"{f', stride: {stride}' if stride != 1 else ''}{dil}{squeeze}}}")
     last = 6 * setting[-1][3]
-    rows += [f"{{name: last, type: conv, out: {last}, kernel: 1, bias: false}}", f"{{name: last_bn, {_MNV3_BN[1:-1]}}}",
+    rows += [f"{{name: last, type: conv, out: {last}, kernel: 1, bias: false}}", f"{{name: last_bn, {bn[1:-1]}}}",
              "{name: last_act, type: hardswish}"]
     blocks = "blocks:\n" + """  se:                            # squeeze-excitation: global mean -> 1x1 squeeze -> ReLU -> 1x1 -> hard sigmoid gate
     args: {c: null, squeeze: null}
@@ -325,7 +331,7 @@ def _mobilenet_v3_features(name: str, dilated: bool = False):
       - {name: fc2, type: conv, out: c, kernel: 1}
       - {name: gate, type: hardsigmoid}
       - {name: scale, type: multiply, inputs: [in, gate]}
-""" + "".join(_bneck_block(*kind) for kind in used)
+""" + "".join(_bneck_block(*kind, bn=bn) for kind in used)
     return blocks, rows, last
 
 
@@ -945,7 +951,62 @@ def segmentation(name: str) -> str:
     return header + blocks + "layers:\n" + _stage_lines(rows) + outputs
 
 
-FAMILIES = {}
+# --- SSDlite (detection without region ops) --------------------------------------------------------------------
+
+def ssdlite(name: str) -> str:
+    bn = "{type: batchnorm, eps: 0.001, momentum: 0.03}"
+    blocks, rows, last = _mobilenet_v3_features("mobilenet_v3_large", reduced_tail=True, bn=bn)
+    blocks += f"""  extra:                         # torchvision's _extra_block: 1x1 to out/2 -> depthwise 3x3 stride 2 -> 1x1 to out, BN + ReLU6 each
+    args: {{out: null}}
+    layers:
+      - {{name: reduce, type: conv, out: out//2, kernel: 1, bias: false}}
+      - {{name: reduce_bn, {bn[1:-1]}}}
+      - {{name: reduce_relu6, type: relu6}}
+      - {{name: dw, type: depthwise_conv, kernel: 3, stride: 2, padding: 1, bias: false}}
+      - {{name: dw_bn, {bn[1:-1]}}}
+      - {{name: dw_relu6, type: relu6}}
+      - {{name: expand, type: conv, out: out, kernel: 1, bias: false}}
+      - {{name: expand_bn, {bn[1:-1]}}}
+      - {{name: expand_relu6, type: relu6}}
+  predict:                       # torchvision's _prediction_block: depthwise 3x3 -> BN -> ReLU6 -> 1x1 conv with bias
+    args: {{out: null}}
+    layers:
+      - {{name: dw, type: depthwise_conv, kernel: 3, padding: 1, bias: false}}
+      - {{name: dw_bn, {bn[1:-1]}}}
+      - {{name: dw_relu6, type: relu6}}
+      - {{name: conv, type: conv, out: out, kernel: 1}}
+"""
+    rows += ["{name: extra1, type: extra, out: 512}", "{name: extra2, type: extra, out: 256}",
+             "{name: extra3, type: extra, out: 256}", "{name: extra4, type: extra, out: 128}"]
+    maps = [("b13.expand_act", 672), ("last_act", last), ("extra1", 512), ("extra2", 256), ("extra3", 256),
+            ("extra4", 128)]
+    anchors, classes = 6, 91
+    for head, out in (("cls", anchors * classes), ("box", anchors * 4)):
+        for i, (source, channels) in enumerate(maps):
+            rows.append(f"{{name: {head}{i}, type: predict, input: {source}, out: {out}}}"
+                        + (f"   # on {source} ({channels} channels)" if head == "cls" else ""))
+    outputs = "outputs: [" + ", ".join(f"{h}{i}" for h in ("cls", "box") for i in range(len(maps))) + "]\n"
+    header = _header(
+        name, "ssdlite",
+        "SSDlite320 on MobileNetV3-Large as torchvision defines it - six feature maps (two from the backbone, four "
+        "extra blocks), each with separable class and box predictors; 91 COCO classes, 6 anchors per position",
+        "torchvision/models/detection/ssdlite.py (ssdlite320_mobilenet_v3_large, SSDLiteFeatureExtractorMobileNet, "
+        "SSDLiteHead); SSDLite320_MobileNet_V3_Large_Weights.COCO_V1 meta num_params and GFLOPS at 320x320 "
+        "(tests/data/torchvision_published.json). Howard et al., \"Searching for MobileNetV3\", ICCV 2019, "
+        "Section 6.3; Sandler et al., \"MobileNetV2\", CVPR 2018, Section 6.2 (SSDLite)",
+        "The published weights were trained with MobileNetV3-Large's reduced tail (its last three blocks and last "
+        "conv at half width, 80 and 480 channels; torchvision's reduced_tail=True when no backbone weights are "
+        "loaded) and BatchNorm eps 1e-3, momentum 0.03. The first feature map is taken inside block b13, after its "
+        "1x1 expansion (672 channels at stride 16); the second is the backbone's output (480 at stride 32); four "
+        "extra blocks halve the map each time (512, 256, 256, 128 channels). Each map gets a class predictor "
+        "(6 anchors x 91 classes = 546 channels) and a box predictor (6 x 4 = 24). The model's own transform "
+        "resizes every image to 320x320; anchors, box decoding and non-maximum suppression have no parameters "
+        "and are not layers here.",
+        "{res: 320}              # torchvision resizes every image to 320x320", "[3, res, res]")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + outputs
+
+
+FAMILIES = {"ssdlite320_mobilenet_v3_large": ssdlite}
 for _name in VIDEO_RESNET:
     FAMILIES[_name] = video_resnet
 FAMILIES["s3d"] = s3d
