@@ -1006,25 +1006,89 @@ def ssdlite(name: str) -> str:
     return header + blocks + "layers:\n" + _stage_lines(rows) + outputs
 
 
-FAMILIES = {"ssdlite320_mobilenet_v3_large": ssdlite}
-for _name in VIDEO_RESNET:
-    FAMILIES[_name] = video_resnet
-FAMILIES["s3d"] = s3d
-for _name in SEGMENTATION:
-    FAMILIES[_name] = segmentation
-for _name in RESNET:
-    FAMILIES[_name] = resnet
-FAMILIES["densenet161"] = densenet161
-for _name in MOBILENET_V3:
-    FAMILIES[_name] = mobilenet_v3
-for _name in MNASNET:
-    FAMILIES[_name] = mnasnet
-for _name in REGNET:
-    FAMILIES[_name] = regnet
-for _name in EFFICIENTNET_B:
-    FAMILIES[_name] = efficientnet_b
-for _name in EFFICIENTNET_V2:
-    FAMILIES[_name] = efficientnet_v2
+# --- ShuffleNetV2 (needs the split and channel_shuffle layer types) ---------------------------------------------
+
+SHUFFLENET_V2 = {  # torchvision's stages_out_channels; stages of 4, 8, 4 units
+    "shufflenet_v2_x0_5": (24, 48, 96, 192, 1024), "shufflenet_v2_x1_0": (24, 116, 232, 464, 1024),
+    "shufflenet_v2_x1_5": (24, 176, 352, 704, 1024), "shufflenet_v2_x2_0": (24, 244, 488, 976, 2048),
+}
+
+
+def _has_layer_types(*types) -> bool:
+    sys.path.insert(0, str(ROOT))
+    from paramcalc.layers import REGISTRY
+
+    return set(types) <= set(REGISTRY)
+
+
+def shufflenet_v2(name: str) -> str:
+    widths = SHUFFLENET_V2[name]
+    branch2 = """      - {{name: branch2_conv1, type: conv, input: {source}, out: out//2, kernel: 1, bias: false}}
+      - {{name: branch2_bn1, type: batchnorm}}
+      - {{name: branch2_relu1, type: relu}}
+      - {{name: branch2_dw, type: depthwise_conv, kernel: 3{stride}, padding: 1, bias: false}}
+      - {{name: branch2_dw_bn, type: batchnorm}}
+      - {{name: branch2_conv2, type: conv, out: out//2, kernel: 1, bias: false}}
+      - {{name: branch2_bn2, type: batchnorm}}
+      - {{name: branch2_relu2, type: relu}}
+"""
+    blocks = ("""blocks:
+  unit_down:                     # stride 2: both branches read the whole input, concatenated, then shuffled
+    args: {out: null}
+    layers:
+      - {name: branch1_dw, type: depthwise_conv, kernel: 3, stride: 2, padding: 1, bias: false}
+      - {name: branch1_dw_bn, type: batchnorm}
+      - {name: branch1_conv, type: conv, out: out//2, kernel: 1, bias: false}
+      - {name: branch1_bn, type: batchnorm}
+      - {name: branch1_relu, type: relu}
+""" + branch2.format(source="in", stride=", stride: 2") + """      - {name: cat, type: concat, inputs: [branch1_relu, branch2_relu2]}
+      - {name: shuffle, type: channel_shuffle, groups: 2}
+  unit:                          # stride 1: one half of the channels passes, the other goes through branch 2
+    args: {out: null}
+    layers:
+      - {name: x1, type: split, chunks: 2, index: 0}
+      - {name: x2, type: split, input: in, chunks: 2, index: 1}
+""" + branch2.format(source="x2", stride="") + """      - {name: cat, type: concat, inputs: [x1, branch2_relu2]}
+      - {name: shuffle, type: channel_shuffle, groups: 2}
+""")
+    rows = ["{name: conv1, type: conv, out: 24, kernel: 3, stride: 2, padding: 1, bias: false}",
+            "{name: conv1_bn, type: batchnorm}", "{name: conv1_relu, type: relu}",
+            "{name: maxpool, type: maxpool, kernel: 3, stride: 2, padding: 1}"]
+    for i, (out, units) in enumerate(zip(widths[1:4], (4, 8, 4)), 2):
+        rows += [f"{{name: stage{i}, type: unit_down, out: {out}}}   # {units} units, {out} channels",
+                 f"{{name: stage{i}_rest, type: unit, out: {out}, repeat: {units - 1}}}"]
+    rows += [f"{{name: conv5, type: conv, out: {widths[4]}, kernel: 1, bias: false}}",
+             "{name: conv5_bn, type: batchnorm}", "{name: conv5_relu, type: relu}"]
+    size = name.rsplit("_x", 1)[1]
+    header = _header(
+        name, "shufflenet_v2",
+        f"ShuffleNetV2 x{size.replace('_', '.')} as torchvision defines it - units that split the channels in two, "
+        f"transform one half (1x1, depthwise 3x3, 1x1) and shuffle the concatenation",
+        f"torchvision/models/shufflenetv2.py (InvertedResidual, channel_shuffle, {name}); "
+        f"ShuffleNet_V2_X{size}_Weights.IMAGENET1K_V1 meta num_params and GFLOPS at 224x224 "
+        f"(tests/data/torchvision_published.json). Ma, Zhang, Zheng & Sun, \"ShuffleNet V2 - Practical Guidelines "
+        f"for Efficient CNN Architecture Design\", ECCV 2018, Table 5",
+        f"Stage widths {', '.join(map(str, widths[1:4]))} with 4, 8 and 4 units, conv5 to {widths[4]}. A stride-1 "
+        f"unit splits its input into two halves (torch.chunk); the first passes unchanged, the second goes "
+        f"through 1x1 conv, BN, ReLU, depthwise 3x3, BN, 1x1 conv, BN, ReLU; the halves are concatenated and "
+        f"shuffled in 2 groups. A stride-2 unit (first of each stage) feeds the whole input to both branches, the "
+        f"first being depthwise 3x3 stride 2, BN, 1x1 conv, BN, ReLU.",
+        "{res: 224}              # input resolution (the network ends in global pooling)", "[3, res, res]")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + _imagenet_tail(widths[4], None, pool="mean").replace(
+        "name: classifier", "name: fc")
+
+
+# --- One file per builder ------------------------------------------------------------------------------------
+
+FAMILIES = {
+    **{name: efficientnet_b for name in EFFICIENTNET_B}, **{name: efficientnet_v2 for name in EFFICIENTNET_V2},
+    **{name: mobilenet_v3 for name in MOBILENET_V3}, **{name: mnasnet for name in MNASNET},
+    **{name: regnet for name in REGNET}, **{name: resnet for name in RESNET}, "densenet161": densenet161,
+    **{name: video_resnet for name in VIDEO_RESNET}, "s3d": s3d, **{name: segmentation for name in SEGMENTATION},
+    "ssdlite320_mobilenet_v3_large": ssdlite,
+}
+if _has_layer_types("split", "channel_shuffle"):   # generated once those layer types are part of the format
+    FAMILIES.update({name: shufflenet_v2 for name in SHUFFLENET_V2})
 
 
 def render(name: str) -> str:
