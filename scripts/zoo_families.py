@@ -480,7 +480,7 @@ def regnet(name: str) -> str:
             rows.append(f"{{name: block{i}_rest, type: res_bottleneck, width: {width}, groups: {width // group}"
                         f"{squeeze}, repeat: {blocks - 1}}}")
         width_in = width
-    label = name[6:].upper().replace("_", "-", 1).replace("_", ".")
+    label = f"{name[7].upper()}-{name[9:].upper().replace('_', '.')}"          # regnet_x_1_6gf -> X-1.6GF
     weights = "IMAGENET1K_SWAG_E2E_V1" if name == "regnet_y_128gf" else "IMAGENET1K_V1"
     header = _header(
         name, "regnet",
