@@ -162,6 +162,7 @@ class Field:
     axes: tuple = ()
     whole: bool = False
     aligned: bool = True  # False when a merge combined fields whose centres or strides differ
+    global_context: bool = False  # True when a merge added a branch that sees the whole input (an SE gate)
 
 
 WHOLE = Field(whole=True)
@@ -172,16 +173,24 @@ def identity_field(fields: tuple) -> Field:
 
 
 def merge_fields(fields: tuple) -> Field:
-    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ."""
-    if any(f.whole for f in fields):
+    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ.
+
+    A branch whose field is the whole input (a squeeze-and-excitation gate: global pooling, 1x1 convs, a sigmoid,
+    broadcast back over the map; an image-pooling branch upsampled and concatenated) does not make the merged
+    field whole: the field stays the one along the spatial path, with ``global_context`` set. Only when every
+    input sees the whole input is the result whole.
+    """
+    spatial = [f for f in fields if not f.whole]
+    if not spatial:
         return WHOLE
-    ranks = {len(f.axes) for f in fields}
+    context = len(spatial) < len(fields)
+    ranks = {len(f.axes) for f in spatial}
     if len(ranks) != 1:
         return WHOLE
-    aligned = all(f.aligned for f in fields)
+    aligned = all(f.aligned for f in spatial)
     axes = []
     for i in range(ranks.pop()):
-        column = [f.axes[i] for f in fields]
+        column = [f.axes[i] for f in spatial]
         first = column[0]
         for other in column[1:]:
             if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
@@ -192,7 +201,7 @@ def merge_fields(fields: tuple) -> Field:
                                   num.maximum(a.padding for a in column)))
         else:
             axes.append(largest)
-    return Field(tuple(axes), aligned=aligned)
+    return Field(tuple(axes), aligned=aligned, global_context=context)
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
@@ -260,6 +269,11 @@ class Layer:
         executor calls it; torch is imported inside each rule. A type without this rule cannot be executed."""
         raise RuleError(f"layer type '{self.type}' has no torch rule, so paramcalc cannot build it in PyTorch "
                         f"(add a torch method to its class in paramcalc/layers/)")
+
+    def notes(self, a: Attrs, ins: tuple, origins: tuple) -> tuple:
+        """Warnings about legal but suspicious use (optional). ``origins``: per input, the type of the layer that
+        last changed that tensor's shape (``"input"`` for a graph input), i.e. what decided its layout."""
+        return ()
 
     def required_equal(self, a: Attrs, ins: tuple) -> tuple:
         """Pairs of sizes this layer needs equal (optional; merges). The engine turns a pair whose equality depends
