@@ -272,7 +272,9 @@ def _bneck_block(expand: bool, se: bool, act: str, bn: str = _MNV3_BN) -> str:
     name, fn = _bneck_name(expand, se, act), _ACT[act]
     what = (("1x1 expand -> " if expand else "") + f"depthwise kxk -> " + ("SE -> " if se else "") +
             f"linear 1x1 ({fn})")
-    args = "{cin: null, exp: null, out: null, kernel: 3, stride: 1, dilation: 1" + (", squeeze: null" if se else "") + "}"
+    uses_exp = expand or se                      # without expansion the depthwise conv keeps the input width
+    args = ("{" + ("exp: null, " if uses_exp else "") + "out: null, kernel: 3, stride: 1, dilation: 1"
+            + (", squeeze: null" if se else "") + "}")
     text = f"  {name}:{' ' * max(1, 29 - len(name))}# {what}\n    args: {args}\n    layers:\n"
     if expand:
         text += (f"      - {{name: expand, type: conv, out: exp, kernel: 1, bias: false}}\n"
@@ -285,9 +287,10 @@ def _bneck_block(expand: bool, se: bool, act: str, bn: str = _MNV3_BN) -> str:
     text += ("      - {name: project, type: conv, out: out, kernel: 1, bias: false}\n"
              f"      - {{name: project_bn, {bn[1:-1]}}}\n")
     text += (f"  {name}_res:{' ' * max(1, 25 - len(name))}# the same at stride 1 and equal width, plus its input\n"
-             f"    args: {{c: null, exp: null, kernel: 3, dilation: 1{', squeeze: null' if se else ''}}}\n"
-             f"    layers:\n      - {{name: body, type: {name}, cin: c, exp: exp, out: c, kernel: kernel, "
-             f"dilation: dilation{', squeeze: squeeze' if se else ''}}}\n"
+             f"    args: {{c: null, {'exp: null, ' if uses_exp else ''}kernel: 3, dilation: 1"
+             f"{', squeeze: null' if se else ''}}}\n"
+             f"    layers:\n      - {{name: body, type: {name}, {'exp: exp, ' if uses_exp else ''}out: c, "
+             f"kernel: kernel, dilation: dilation{', squeeze: squeeze' if se else ''}}}\n"
              "      - {name: add, type: add, inputs: [in, body]}\n")
     return text
 
@@ -313,12 +316,15 @@ def _mobilenet_v3_features(name: str, dilated: bool = False, reduced_tail: bool 
             used.append(kind)
         block = _bneck_name(*kind)
         squeeze = f", squeeze: {_divisible(exp // 4)}" if se else ""
+        exp_arg = f", exp: {exp}" if exp != cin or se else ""
         dil = f", dilation: {dilation}" if dilation > 1 else ""
         if stride == 1 and cin == out:
-            rows.append(f"{{name: b{i}, type: {block}_res, c: {out}, exp: {exp}, kernel: {kernel}{dil}{squeeze}}}")
+            rows.append(f"{{name: b{i}, type: {block}_res, c: {out}{exp_arg}, kernel: {kernel}{dil}{squeeze}}}"
+                        f"   # {cin} -> {out}")
         else:
-            rows.append(f"{{name: b{i}, type: {block}, cin: {cin}, exp: {exp}, out: {out}, kernel: {kernel}"
-                        f"{f', stride: {stride}' if stride != 1 else ''}{dil}{squeeze}}}")
+            rows.append(f"{{name: b{i}, type: {block}{exp_arg}, out: {out}, "
+                        f"kernel: {kernel}{f', stride: {stride}' if stride != 1 else ''}{dil}{squeeze}}}"
+                        f"   # {cin} -> {out}")
     last = 6 * setting[-1][3]
     rows += [f"{{name: last, type: conv, out: {last}, kernel: 1, bias: false}}", f"{{name: last_bn, {bn[1:-1]}}}",
              "{name: last_act, type: hardswish}"]
