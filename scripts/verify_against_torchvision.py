@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from paramcalc import analyze_file, to_torch  # noqa: E402
-from paramcalc.bundled import names  # noqa: E402
+from paramcalc import analyze_file, load_graph, to_torch  # noqa: E402
+from paramcalc.bundled import names, resolve  # noqa: E402
 
 PUBLISHED = json.loads((ROOT / "tests" / "data" / "torchvision_published.json").read_text())["builders"]
 # Builder options that make torchvision's model the one its weights were published for.
@@ -39,7 +39,9 @@ def verify(name: str) -> list[str]:
 
     problems = []
     entry = next(w for w in PUBLISHED[name]["weights"] if w["weights"] == PUBLISHED[name]["default"])
-    overrides = {"res": entry["input"][-1]} if entry["input"] else {}
+    declared = dict(load_graph(resolve(name)).symbols)
+    overrides = {key: entry["input"][axis] for key, axis in (("res", -1), ("frames", 1))
+                 if entry["input"] and key in declared}
     analysis = analyze_file(name, overrides=overrides)
     backbone = {"weights_backbone": None} if PUBLISHED[name]["module"] in ("segmentation", "detection") else {}
     with torch.device("meta"):
