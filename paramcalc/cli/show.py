@@ -48,10 +48,7 @@ def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype
         else:
             from ..render import breakdown as render_breakdown
 
-            console = table.make_console()
-            render_breakdown.table(bd, console)
-            for line in constraint_lines(analysis):
-                console.print(line)
+            render_breakdown.table(bd, notes=constraint_lines(analysis))
     elif fmt == "json":
         from ..render import jsonout
 

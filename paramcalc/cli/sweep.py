@@ -41,6 +41,4 @@ def sweep(target, grids, sets, fmt, convention, method, batch, dtype):
     elif fmt == "json":
         click.echo(render.json_text(result))
     else:
-        from ..render.table import make_console
-
-        render.table(result, make_console(), convention)
+        render.table(result, None, convention)

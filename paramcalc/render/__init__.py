@@ -23,9 +23,18 @@ def field_text(rf: ReceptiveField | None) -> str:
     return f"{size} s{stride}{mark}"
 
 
+def percent(fraction, digits: int = 1) -> str:
+    """'61.8%', or '<0.1%' for a share above zero but under the last digit shown (0.0% would read as nothing)."""
+    pct = 100 * fraction
+    smallest = 10 ** -digits
+    if 0 < pct < smallest:
+        return f"<{smallest:.{digits}f}%"
+    return f"{pct:.{digits}f}%"
+
+
 def share(part, whole) -> str:
     if num.is_concrete(part) and num.is_concrete(whole) and whole:
-        return f"{100 * part / whole:.1f}%"
+        return percent(part / whole)
     return ""
 
 
