@@ -79,11 +79,7 @@ def constraint_lines(analysis) -> list[str]:
 
 @click.command("list")
 def list_command():
-    """The bundled architectures, usable by name in every command."""
-    from ..bundled import directory, names
-    from ..spec import load_file
+    """The bundled architectures, usable by name in every command, with their params and MACs."""
+    from ..render import listing
 
-    for name in names():
-        raw = load_file(directory() / f"{name}.yaml")
-        desc = raw.get("description", "") if isinstance(raw, dict) else ""
-        click.echo(f"{name:28s} {str(desc).splitlines()[0] if desc else ''}".rstrip())
+    listing.render()

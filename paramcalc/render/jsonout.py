@@ -3,10 +3,9 @@ numbers, symbolic values as Python-syntax strings ("18*c**2")."""
 
 from __future__ import annotations
 
-import json
-
 from .. import __version__, num
 from ..engine import Analysis, ReceptiveField
+from .jsontext import dumps
 
 SCHEMA = 1
 
@@ -110,4 +109,5 @@ def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
 
 
 def render(a: Analysis, convention=None, breakdown=None, **_) -> str:
-    return json.dumps(to_dict(a, convention, breakdown), indent=2)
+    """The schema-1 object as JSON text: top-level keys, totals and each layer one a line (render.jsontext)."""
+    return dumps(to_dict(a, convention, breakdown), levels=2)

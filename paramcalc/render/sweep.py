@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from .. import num
 from ..sweep import sparkline
@@ -30,13 +29,15 @@ def csv_text(s) -> str:
 
 
 def json_text(s) -> str:
-    return json.dumps({
+    from .jsontext import dumps
+
+    return dumps({
         "symbols": list(s.symbols),
         "method": s.method,
         "constraints": list(s.constraints),
         "rows": [{**dict(p.values), **{k: _value(p, k) for k, _ in METRICS}, "constraints_ok": p.constraints_ok}
                  for p in s.points],
-    }, indent=2)
+    }, levels=2)
 
 
 def table(s, console=None, convention=None, term=None) -> None:
