@@ -6,8 +6,13 @@ from .. import num
 from ..engine import ReceptiveField
 
 
+def _text(x) -> str:
+    """num.show, with plain ints (nearly every size of a concrete model) printed straight away."""
+    return str(x) if type(x) is int else num.show(x)
+
+
 def shape_text(shape) -> str:
-    return "[" + ", ".join(num.show(s) for s in shape) + "]"
+    return "[" + ", ".join(str(s) if type(s) is int else num.show(s) for s in shape) + "]"
 
 
 def field_text(rf: ReceptiveField | None) -> str:
@@ -16,9 +21,9 @@ def field_text(rf: ReceptiveField | None) -> str:
         return ""
     if rf.whole:
         return "whole input"
-    size = "x".join(num.show(s) for s in rf.size)
-    strides = {num.show(s) for s in rf.stride}
-    stride = strides.pop() if len(strides) == 1 else ",".join(num.show(s) for s in rf.stride)
+    size = "x".join(_text(s) for s in rf.size)
+    strides = {_text(s) for s in rf.stride}
+    stride = strides.pop() if len(strides) == 1 else ",".join(_text(s) for s in rf.stride)
     mark = " (unaligned)" if not rf.aligned else ""
     return f"{size} s{stride}{mark}"
 
