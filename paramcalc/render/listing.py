@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from .. import num
-from .grid import Column, Row, Terminal, draw, terminal
+from .grid import BOLD, Column, Row, Terminal, layout, terminal
 
 
 def entries() -> list[tuple[str, str, str, str]]:
@@ -32,10 +32,23 @@ def entries() -> list[tuple[str, str, str, str]]:
 
 
 def lines(rows, term: Terminal | None = None) -> list[str]:
+    """A header and one line per architecture, columns two spaces apart (no box, so `awk '{print $1}'` gives the
+    names), the description cut to the width first, then left out."""
     term = term or terminal()
-    columns = [Column("Name", min_width=12), Column("Params", right=True, number=True),
-               Column("MACs", right=True, number=True), Column("Description", min_width=12, drop=0)]
-    return draw(columns, [Row(r) for r in rows], term)
+    columns = [Column("NAME", min_width=12), Column("PARAMS", right=True, number=True),
+               Column("MACS", right=True, number=True), Column("DESCRIPTION", min_width=12, drop=0)]
+    rows = [Row(r) for r in rows]
+    # layout() sizes a boxed table: n + 1 rules more than the two-space gaps used here
+    lay = layout(columns, rows, term.width + len(columns) + 1)
+    out = []
+    for cells, style in [(lay.headers, BOLD)] + [(tuple(r.cells[i] for i in lay.columns), "") for r in rows]:
+        parts = []
+        for text, w, i in zip(cells, lay.widths, lay.columns):
+            text = text if len(text) <= w else text[:w - 1] + "…"
+            parts.append(text.rjust(w) if columns[i].right else text.ljust(w))
+        line = "  ".join(parts).rstrip()
+        out.append(term.paint(line, style) if style else line)
+    return out
 
 
 def render(term: Terminal | None = None) -> None:
