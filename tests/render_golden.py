@@ -115,7 +115,7 @@ def run(args: list[str]) -> str:
 
     from paramcalc.cli import main
 
-    r = CliRunner().invoke(main, args)
+    r = CliRunner().invoke(main, args, env={"COLUMNS": None})  # the pipe width (200), whatever the shell exports
     text = r.stdout
     if r.exit_code != 0:
         text += f"\n[exit {r.exit_code}]\n{r.stderr}"
