@@ -48,10 +48,7 @@ def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype
         else:
             from ..render import breakdown as render_breakdown
 
-            console = table.make_console()
-            render_breakdown.table(bd, console)
-            for line in constraint_lines(analysis):
-                console.print(line)
+            render_breakdown.table(bd, notes=constraint_lines(analysis))
     elif fmt == "json":
         from ..render import jsonout
 
@@ -85,11 +82,7 @@ def constraint_lines(analysis) -> list[str]:
 
 @click.command("list")
 def list_command():
-    """The bundled architectures, usable by name in every command."""
-    from ..bundled import directory, names
-    from ..spec import load_file
+    """The bundled architectures, usable by name in every command, with their params and MACs."""
+    from ..render import listing
 
-    for name in names():
-        raw = load_file(directory() / f"{name}.yaml")
-        desc = raw.get("description", "") if isinstance(raw, dict) else ""
-        click.echo(f"{name:28s} {str(desc).splitlines()[0] if desc else ''}".rstrip())
+    listing.render()

@@ -44,16 +44,13 @@ def sweep(target, grids, sets, fmt, convention, method, max_rows, batch, dtype):
     elif fmt == "json":
         click.echo(render.json_text(result))
     else:
-        from ..render.table import make_console
-
-        console = make_console()
         total = len(result.points)
         if total > max_rows:  # a table of 100,000 rows helps nobody: an even sample, and where the rest is
             import dataclasses
 
             picked = sorted({round(i * (total - 1) / (max_rows - 1)) for i in range(max_rows)})
             result = dataclasses.replace(result, points=tuple(result.points[i] for i in picked))
-        render.table(result, console, convention)
+        render.table(result, None, convention)
         if total > max_rows:
-            console.print(f"{len(result.points)} of {total:,} rows shown, evenly spaced (--rows N to change; "
-                          f"--format csv or json for every row)")
+            click.echo(f"{len(result.points)} of {total:,} rows shown, evenly spaced (--rows N to change; "
+                       f"--format csv or json for every row)")

@@ -6,8 +6,13 @@ from .. import num
 from ..engine import ReceptiveField
 
 
+def _text(x) -> str:
+    """num.show, with plain ints (nearly every size of a concrete model) printed straight away."""
+    return str(x) if type(x) is int else num.show(x)
+
+
 def shape_text(shape) -> str:
-    return "[" + ", ".join(num.show(s) for s in shape) + "]"
+    return "[" + ", ".join(str(s) if type(s) is int else num.show(s) for s in shape) + "]"
 
 
 def field_text(rf: ReceptiveField | None) -> str:
@@ -16,18 +21,27 @@ def field_text(rf: ReceptiveField | None) -> str:
         return ""
     if rf.whole:
         return "whole input"
-    size = "x".join(num.show(s) for s in rf.size)
-    strides = {num.show(s) for s in rf.stride}
-    stride = strides.pop() if len(strides) == 1 else ",".join(num.show(s) for s in rf.stride)
+    size = "x".join(_text(s) for s in rf.size)
+    strides = {_text(s) for s in rf.stride}
+    stride = strides.pop() if len(strides) == 1 else ",".join(_text(s) for s in rf.stride)
     mark = " (unaligned)" if not rf.aligned else ""
     if getattr(rf, "global_context", False):
         mark += " +global"  # a merged branch (an SE gate) sees the whole input; the size is the spatial path's
     return f"{size} s{stride}{mark}"
 
 
+def percent(fraction, digits: int = 1) -> str:
+    """'61.8%', or '<0.1%' for a share above zero but under the last digit shown (0.0% would read as nothing)."""
+    pct = 100 * fraction
+    smallest = 10 ** -digits
+    if 0 < pct < smallest:
+        return f"<{smallest:.{digits}f}%"
+    return f"{pct:.{digits}f}%"
+
+
 def share(part, whole) -> str:
     if num.is_concrete(part) and num.is_concrete(whole) and whole:
-        return f"{100 * part / whole:.1f}%"
+        return percent(part / whole)
     return ""
 
 

@@ -7,40 +7,42 @@ import io
 
 from .. import num
 from ..breakdown import Breakdown
+from . import percent
 
 
-def _cells(values, human: bool):
-    return [(num.human(v) if human else num.show(v)) if not (num.is_concrete(v) and v == 0) else "-"
-            for v in values]
+def _cells(values, form):
+    return [form(v) if not (num.is_concrete(v) and v == 0) else "-" for v in values]
 
 
-def table(bd: Breakdown, console) -> None:
-    from rich.table import Table
+def table(bd: Breakdown, console=None, term=None, notes=()) -> None:
+    """Print the breakdown fit to the terminal, its totals per category, then ``notes``. ``console`` is ignored
+    (kept for callers of the rich-based version)."""
+    import sys
 
-    t = Table(title=bd.title, title_justify="left", header_style="bold", pad_edge=False)
-    t.add_column("Layer", no_wrap=True)
-    t.add_column("Type", no_wrap=True)
-    for c in bd.columns:
-        t.add_column(c, justify="right", no_wrap=True)
-    t.add_column("total", justify="right", no_wrap=True)
-    for r in bd.rows:
-        t.add_row(r.name, r.type, *_cells(r.values, True), num.human(num.total(r.values)))
-    t.add_row("TOTAL", "", *_cells(bd.totals, True), num.human(bd.compute), style="bold")
-    console.print(t)
-    console.print(f"Total {bd.unit}: {num.exact(bd.compute)}")
+    from .grid import BOLD, Column, Row, draw, terminal
+
+    term = term or terminal()
+    columns = [Column("Layer", min_width=12), Column("Type", min_width=6, drop=0)]
+    columns += [Column(c, right=True, number=True) for c in bd.columns] + [Column("total", right=True, number=True)]
+    rows = [Row((r.name, r.type, *_cells(r.values, num.human), num.human(num.total(r.values)))) for r in bd.rows]
+    rows.append(Row(("TOTAL", "", *_cells(bd.totals, num.human), num.human(bd.compute)), "bold"))
+    out = draw(columns, rows, term, bd.title)
+    out.append(f"Total {bd.unit}: {num.exact(bd.compute)}")
     for heading, label, value in zip(bd.columns, bd.labels, bd.totals):
-        share = f" ({100 * value / bd.compute:.2f}%)" if num.is_concrete(value) and num.is_concrete(bd.compute) \
+        share = f" ({percent(value / bd.compute, 2)})" if num.is_concrete(value) and num.is_concrete(bd.compute) \
             and bd.compute else ""
-        console.print(f"  {heading}: {num.exact(value)}{share}" + (f"  - {label}" if label != heading else ""))
+        out.append(f"  {heading}: {num.exact(value)}{share}" + (f"  - {label}" if label != heading else ""))
+    out += list(notes)
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def markdown(bd: Breakdown) -> str:
     lines = [f"### {bd.title}", "", "| Layer | Type | " + " | ".join(bd.columns) + " | total |",
              "|---|---|" + "---:|" * (len(bd.columns) + 1)]
     for r in bd.rows:
-        lines.append(f"| {r.name} | {r.type} | " + " | ".join(_cells(r.values, False)) +
-                     f" | {num.show(num.total(r.values))} |")
-    lines.append("| **TOTAL** | | " + " | ".join(num.show(v) for v in bd.totals) + f" | {num.show(bd.compute)} |")
+        lines.append(f"| {r.name} | {r.type} | " + " | ".join(_cells(r.values, num.exact)) +
+                     f" | {num.exact(num.total(r.values))} |")
+    lines.append("| **TOTAL** | | " + " | ".join(num.exact(v) for v in bd.totals) + f" | {num.exact(bd.compute)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 from .. import num
 from ..compare import Cell, Comparison
-from . import field_text, shape_text
+from . import field_text, percent, shape_text
 
 MISSING = "missing"
 
@@ -165,7 +165,7 @@ def stages_grid(c: Comparison, wrap: Callable[[str], str] = plain) -> tuple[list
                 row += [MISSING, "", ""]
             else:
                 share = p.share.value
-                pct = f"{100 * float(share):.1f}%" if num.is_concrete(share) and share is not None else ""
+                pct = percent(float(share)) if num.is_concrete(share) and share is not None else ""
                 row += [cell_text(p.params, "count", wrap), pct, cell_text(p.macs, "count", wrap)]
             if i:
                 row.append("" if p is None or r.parts[0] is None else ratio_text(r.params_ratios[i], wrap))

@@ -3,16 +3,20 @@ numbers, symbolic values as Python-syntax strings ("18*c**2")."""
 
 from __future__ import annotations
 
-import json
-
 from .. import __version__, num
 from ..engine import Analysis, ReceptiveField
+from .jsontext import dumps
 
 SCHEMA = 1
 
 
+def _j(x):
+    """num.to_json, with plain ints (nearly every value of a concrete model) passed straight through."""
+    return x if type(x) is int else num.to_json(x)
+
+
 def _shape(shape):
-    return [num.to_json(s) for s in shape]
+    return [s if type(s) is int else num.to_json(s) for s in shape]
 
 
 def _field(rf: ReceptiveField | None):
@@ -83,15 +87,15 @@ def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
                 "type": l.type,
                 "inputs": list(l.inputs),
                 "output_shape": _shape(l.output_shape),
-                "params": num.to_json(l.params),
-                "trainable_params": num.to_json(l.trainable_params),
-                "buffers": num.to_json(l.buffers),
+                "params": _j(l.params),
+                "trainable_params": _j(l.trainable_params),
+                "buffers": _j(l.buffers),
                 "param_shapes": {k: _shape(v) for k, v in l.param_shapes.items()},
                 "buffer_shapes": {k: _shape(v) for k, v in l.buffer_shapes.items()},
-                "macs": num.to_json(l.macs),
-                "flops": num.to_json(l.flops),
-                "ops": {k: num.to_json(v) for k, v in l.ops.items()},
-                "activation_elements": num.to_json(l.activation_elements),
+                "macs": _j(l.macs),
+                "flops": _j(l.flops),
+                "ops": {k: _j(v) for k, v in l.ops.items()},
+                "activation_elements": _j(l.activation_elements),
                 "receptive_field": _field(l.receptive_field),
                 "scope": [name for name, _ in l.scope],
                 "line": l.line,
@@ -111,4 +115,5 @@ def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
 
 
 def render(a: Analysis, convention=None, breakdown=None, **_) -> str:
-    return json.dumps(to_dict(a, convention, breakdown), indent=2)
+    """The schema-1 object as JSON text: top-level keys, totals and each layer one a line (render.jsontext)."""
+    return dumps(to_dict(a, convention, breakdown), levels=2)

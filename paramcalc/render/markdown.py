@@ -19,8 +19,8 @@ def render(a: Analysis, depth: int | None = None, convention=None) -> str:
              "|---|---|---|---:|---:|---:|---|"]
     for r in convention_rows(collapse(a, depth), convention):
         lines.append("| " + " | ".join(_cell(x) for x in (
-            r["name"], r["type"], shape_text(r["output_shape"]), num.show(r["params"]),
-            share(r["params"], t.params), num.show(r["macs"]), field_text(r["receptive_field"]))) + " |")
+            r["name"], r["type"], shape_text(r["output_shape"]), num.exact(r["params"]),
+            share(r["params"], t.params), num.exact(r["macs"]), field_text(r["receptive_field"]))) + " |")
     lines += ["", *totals_lines(a, bullet="- ")]
     if convention is not None:
         lines += convention_lines(convention, bullet="- ")

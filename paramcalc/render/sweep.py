@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from .. import num
 from ..sweep import sparkline
 
 METRICS = (("params", "params"), ("compute", "MACs"), ("weight_bytes", "weight bytes"),
            ("activation_bytes", "activation bytes"), ("receptive_field", "receptive field"))
+
+SHORT_HEADERS = {"weight_bytes": "weights", "activation_bytes": "activations", "receptive_field": "RF"}
 
 
 def _value(p, key):
@@ -28,39 +29,46 @@ def csv_text(s) -> str:
 
 
 def json_text(s) -> str:
-    return json.dumps({
+    from .jsontext import dumps
+
+    return dumps({
         "symbols": list(s.symbols),
         "method": s.method,
         "constraints": list(s.constraints),
         "rows": [{**dict(p.values), **{k: _value(p, k) for k, _ in METRICS}, "constraints_ok": p.constraints_ok}
                  for p in s.points],
-    }, indent=2)
+    }, levels=2)
 
 
-def table(s, console, convention=None) -> None:
-    from rich.table import Table
+def table(s, console=None, convention=None, term=None) -> None:
+    """Print the sweep fit to the terminal, then a growth sparkline per total. ``console`` is ignored (kept for
+    callers of the rich-based version)."""
+    import sys
 
-    t = Table(header_style="bold", pad_edge=False)
-    for name in s.symbols:
-        t.add_column(name, justify="right")
+    from .grid import Column, Row, draw, terminal
+
+    term = term or terminal()
+    columns = [Column(name, right=True, number=True) for name in s.symbols]
     for key, label in METRICS:
-        t.add_column(label if key != "compute" or not convention else f"compute ({convention})", justify="right")
+        columns.append(Column(label if key != "compute" or not convention else f"compute ({convention})",
+                              right=True, number=True, short=SHORT_HEADERS.get(key)))
+    rows = []
     for p in s.points:
         mark = "" if p.constraints_ok else " *"
-        t.add_row(*(f"{v}{mark}" for _, v in p.values),
-                  *(num.human(_value(p, k), bytes_=k.endswith("bytes")) if _value(p, k) is not None else "-"
-                    for k, _ in METRICS[:4]),
-                  str(p.receptive_field) if p.receptive_field is not None else "-")
-    console.print(t)
-    console.print("growth (first to last row):")
+        rows.append(Row((*(f"{v}{mark}" for _, v in p.values),
+                         *(num.human(_value(p, k), bytes_=k.endswith("bytes")) if _value(p, k) is not None else "-"
+                           for k, _ in METRICS[:4]),
+                         str(p.receptive_field) if p.receptive_field is not None else "-")))
+    out = draw(columns, rows, term)
+    out.append("growth (first to last row):")
     width = max(len(label) for _, label in METRICS)
     for key, label in METRICS:
         values = [_value(p, key) for p in s.points]
         if any(v is None for v in values) or not values:
             continue
         ratio = f"x{values[-1] / values[0]:.2f}" if values[0] else ""
-        console.print(f"  {label.ljust(width)}  {sparkline(values)}  {ratio}")
+        out.append(f"  {label.ljust(width)}  {sparkline(values)}  {ratio}")
     if s.constraints:
         bad = sum(1 for p in s.points if not p.constraints_ok)
-        console.print(f"shape constraints: {'; '.join(s.constraints)}"
-                      + (f" (rows marked * break them)" if bad else ""))
+        out.append(f"shape constraints: {'; '.join(s.constraints)}" + (f" (rows marked * break them)" if bad else ""))
+    sys.stdout.write("\n".join(out) + "\n")

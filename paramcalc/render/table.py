@@ -1,29 +1,37 @@
-"""The terminal table of `paramcalc show`, drawn with rich: human units, share of parameters, totals footer."""
+"""The terminal table of `paramcalc show`: human units, share of parameters, totals footer, fit to the width."""
 
 from __future__ import annotations
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from .. import num
 from ..engine import Analysis, collapse, group_totals
 from . import convention_lines, convention_rows, field_text, group_compute, shape_text, share, symbols_text
+from .grid import BOLD, YELLOW, Column, Row, Terminal, draw, terminal
 from .markdown import totals_lines
 
 
-def build(a: Analysis, depth: int | None = None, convention=None) -> Table:
+def squeeze_shape(text: str) -> str:
+    """'[1, 64, 55, 55]' -> '[1,64,55,55]': the same numbers in less width."""
+    return text.replace(", ", ",")
+
+
+def columns(convention=None) -> list[Column]:
+    compute = "MACs" if convention is None else f"{convention.convention.unit} ({convention.name})"
+    return [
+        Column("Layer", min_width=12),
+        Column("Type", min_width=6, drop=0),
+        Column("Output shape", short="Shape", squeeze=squeeze_shape, min_width=40, drop=1),
+        Column("Params", right=True, number=True),
+        Column("%", right=True, number=True),
+        Column(compute, right=True, number=True, short="MACs" if convention is None else convention.convention.unit),
+        Column("Receptive field", short="RF", min_width=40, drop=2),
+    ]
+
+
+def rows(a: Analysis, depth: int | None = None, convention=None) -> list[Row]:
+    """One row per layer (or collapsed block), with a header row for each block entered."""
     t = a.totals
-    title = a.name + (f"  ({symbols_text(a.symbols)})" if a.symbols else "")
-    table = Table(title=title, title_justify="left", header_style="bold", show_lines=False, pad_edge=False)
-    table.add_column("Layer", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Output shape", no_wrap=True)
-    table.add_column("Params", justify="right", no_wrap=True)
-    table.add_column("%", justify="right", no_wrap=True)
-    table.add_column("MACs" if convention is None else f"{convention.convention.unit} ({convention.name})",
-                     justify="right", no_wrap=True)
-    table.add_column("Receptive field", no_wrap=True)
+    human, show_shape, field = num.human, shape_text, field_text
+    out = []
     open_groups: tuple = ()
     groups = group_totals(a)
     for r in convention_rows(collapse(a, depth), convention):
@@ -35,35 +43,45 @@ def build(a: Analysis, depth: int | None = None, convention=None) -> Table:
             group, gtype = scope[level]
             label = group if level == 0 else group[len(scope[level - 1][0]) + 1:]
             g = groups[group]
-            if convention is not None:  # the header sums what the MACs column shows: the convention's compute
-                g = {**g, "macs": group_compute(convention, group)}
-            table.add_row(Text("  " * level + label, style="bold"), Text(gtype, style="dim"),
-                          Text(shape_text(g["output_shape"]), style="dim"),
-                          Text(num.human(g["params"]) if g["params"] != 0 else "-", style="dim"),
-                          Text(share(g["params"], t.params) if g["params"] != 0 else "", style="dim"),
-                          Text(num.human(g["macs"]) if g["macs"] != 0 else "-", style="dim"),
-                          Text(field_text(g["receptive_field"]), style="dim"))
+            macs = group_compute(convention, group) if convention is not None else g["macs"]
+            out.append(Row(("  " * level + label, gtype, show_shape(g["output_shape"]),
+                            human(g["params"]) if g["params"] != 0 else "-",
+                            share(g["params"], t.params) if g["params"] != 0 else "",
+                            human(macs) if macs != 0 else "-", field(g["receptive_field"])), "group"))
         open_groups = scope
         name = r["name"] if not scope else "  " * len(scope) + r["name"][len(scope[-1][0]) + 1:]
-        table.add_row(name, r["type"],
-                      shape_text(r["output_shape"]), num.human(r["params"]) if r["params"] != 0 else "-",
-                      share(r["params"], t.params) if r["params"] != 0 else "",
-                      num.human(r["macs"]) if r["macs"] != 0 else "-", field_text(r["receptive_field"]))
-    return table
+        params, macs = r["params"], r["macs"]
+        out.append(Row((name, r["type"], show_shape(r["output_shape"]), human(params) if params != 0 else "-",
+                        share(params, t.params) if params != 0 else "", human(macs) if macs != 0 else "-",
+                        field(r["receptive_field"]))))
+    return out
 
 
-def render(a: Analysis, depth: int | None = None, console: Console | None = None, convention=None) -> None:
-    """Print the table and totals to ``console`` (stdout by default; no colours when it is not a terminal)."""
-    console = console or make_console()
-    console.print(build(a, depth, convention))
+def lines(a: Analysis, depth: int | None = None, convention=None, term: Terminal | None = None) -> list[str]:
+    """The table, totals and notes as lines fit to ``term`` (stdout's width and colour by default)."""
+    term = term or terminal()
+    title = a.name + (f"  ({symbols_text(a.symbols)})" if a.symbols else "")
+    out = draw(columns(convention), rows(a, depth, convention), term, title)
     for line in totals_lines(a) + (convention_lines(convention) if convention is not None else []):
         label, _, value = line.partition(": ")
-        console.print(Text.assemble((label + ": ", "bold"), value))
+        out.append(term.paint(label + ": ", BOLD) + value)
     for w in a.warnings:
-        console.print(Text("note: " + w, style="yellow"))
+        out.append(term.paint("note: " + w, YELLOW))
+    return out
 
 
-def make_console(stderr: bool = False) -> Console:
+def render(a: Analysis, depth: int | None = None, console=None, convention=None, term: Terminal | None = None) -> None:
+    """Print the table and totals to stdout (no colours when it is not a terminal). ``console`` is ignored (kept
+    for callers of the rich-based version)."""
+    import sys
+
+    sys.stdout.write("\n".join(lines(a, depth, convention, term)) + "\n")
+
+
+def make_console(stderr: bool = False):
+    """A rich Console for the renderers that still draw with rich (check, run): colour only on a terminal."""
+    from rich.console import Console
+
     probe = Console(stderr=stderr)
     if probe.is_terminal:
         return probe

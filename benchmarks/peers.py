@@ -1,0 +1,108 @@
+"""paramcalc against torchinfo, fvcore, ptflops, thop and torchscan: whole process, imports included, same model.
+
+Each round runs, for every network, `paramcalc show NAME` (table), `paramcalc show NAME --format json` and each peer
+on `torchvision.models.NAME(weights=None)` at batch 1, every command a fresh process, in a shuffled (interleaved)
+order. It prints each tool's median wall time and paramcalc's speed-up over the fastest peer (goals: >= 30x as a
+table, >= 50x as JSON). Peers run with --peer-python (a venv with torch, torchvision and the five tools);
+paramcalc runs from this checkout with --python.
+
+    python benchmarks/peers.py --rounds 3 --peer-python /work/tvenv/bin/python --python /work/venv/bin/python
+    python benchmarks/peers.py --nets resnet50,densenet201 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every bundled architecture that torchvision also defines (same name in both), with its input resolution.
+NETS = {
+    "alexnet": 224, "vgg11": 224, "vgg11_bn": 224, "vgg13": 224, "vgg13_bn": 224, "vgg16": 224, "vgg16_bn": 224,
+    "vgg19": 224, "vgg19_bn": 224, "resnet18": 224, "resnet34": 224, "resnet50": 224, "resnet101": 224,
+    "resnet152": 224, "resnext50_32x4d": 224, "wide_resnet50_2": 224, "densenet121": 224, "densenet169": 224,
+    "densenet201": 224, "googlenet": 224, "inception_v3": 299, "mobilenet_v2": 224, "squeezenet1_0": 224,
+    "squeezenet1_1": 224,
+}
+
+_MODEL = ("import torch, torchvision\n"
+          "kw = {{'aux_logits': False, 'init_weights': False}} if '{net}' in ('googlenet', 'inception_v3') else {{}}\n"
+          "m = getattr(torchvision.models, '{net}')(weights=None, **kw).eval()\n"
+          "x = torch.randn(1, 3, {res}, {res})\n")
+
+# What each peer is asked to do: the per-layer summary or the count it is known for, as its README shows.
+PEERS = {
+    "torchinfo": "from torchinfo import summary\nwith torch.no_grad(): print(summary(m, input_data=x, verbose=0))\n",
+    "fvcore": ("from fvcore.nn import FlopCountAnalysis, flop_count_table\n"
+               "with torch.no_grad(): f = FlopCountAnalysis(m, x); f.unsupported_ops_warnings(False); "
+               "f.uncalled_modules_warnings(False); print(flop_count_table(f)); print(f.total())\n"),
+    "ptflops": ("from ptflops import get_model_complexity_info\n"
+                "with torch.no_grad(): print(get_model_complexity_info(m, (3, {res}, {res}), "
+                "print_per_layer_stat=False, as_strings=True))\n"),
+    "thop": "from thop import profile\nwith torch.no_grad(): print(profile(m, inputs=(x,), verbose=False))\n",
+    "torchscan": "from torchscan import summary\nwith torch.no_grad(): summary(m, (3, {res}, {res}))\n",
+}
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=600)
+    elapsed = time.perf_counter() - start
+    if r.returncode != 0:
+        raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)[:200]}\n{r.stderr.decode()[-800:]}")
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--nets", default=",".join(NETS), help="comma-separated subset of: " + ", ".join(NETS))
+    ap.add_argument("--peers", default=",".join(PEERS))
+    ap.add_argument("--python", default=sys.executable, help="Python that runs paramcalc from this checkout")
+    ap.add_argument("--peer-python", default="/work/tvenv/bin/python", help="Python with torchvision and the peers")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    nets = [n for n in args.nets.split(",") if n]
+    peers = [p for p in args.peers.split(",") if p]
+    unknown = [n for n in nets if n not in NETS] + [p for p in peers if p not in PEERS]
+    if unknown:
+        raise SystemExit(f"unknown: {', '.join(unknown)}")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env.pop("COLUMNS", None)
+    rng = random.Random(args.seed)
+    times: dict = {}
+    for rnd in range(args.rounds):
+        for net in nets:
+            res = NETS[net]
+            jobs = [("paramcalc table", [args.python, "-m", "paramcalc", "show", net]),
+                    ("paramcalc json", [args.python, "-m", "paramcalc", "show", net, "--format", "json"])]
+            jobs += [(p, [args.peer_python, "-c", (_MODEL + PEERS[p]).format(net=net, res=res)]) for p in peers]
+            rng.shuffle(jobs)
+            for tool, cmd in jobs:
+                times.setdefault((net, tool), []).append(timed(cmd, env))
+        print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
+    tools = ["paramcalc table", "paramcalc json", *peers]
+    print("| network | " + " | ".join(f"{t} (s)" for t in tools) + " | fastest peer | table x | json x |")
+    print("|---|" + "---:|" * (len(tools) + 3))
+    worst = {"table": float("inf"), "json": float("inf")}
+    for net in nets:
+        med = {t: statistics.median(times[(net, t)]) for t in tools}
+        fastest = min(peers, key=lambda p: med[p])
+        table_x, json_x = med[fastest] / med["paramcalc table"], med[fastest] / med["paramcalc json"]
+        worst["table"], worst["json"] = min(worst["table"], table_x), min(worst["json"], json_x)
+        print(f"| {net} | " + " | ".join(f"{med[t]:.3f}" for t in tools) +
+              f" | {fastest} | {table_x:.0f}x | {json_x:.0f}x |")
+    print(f"\nslowest speed-up over the fastest peer: table {worst['table']:.0f}x (goal 30x), "
+          f"json {worst['json']:.0f}x (goal 50x); median of {args.rounds} rounds")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
