@@ -53,6 +53,7 @@ def main():
 
 
 from .compare import compare  # noqa: E402
+from .importcmd import import_command  # noqa: E402
 from .check import check  # noqa: E402
 from .run import run  # noqa: E402
 from .show import list_command, show  # noqa: E402
@@ -69,3 +70,4 @@ main.add_command(snapshot)
 main.add_command(run)
 main.add_command(solve)
 main.add_command(sweep)
+main.add_command(import_command)
