@@ -12,7 +12,7 @@ from ..errors import UsageError
 
 def _shape(text: str) -> tuple:
     try:
-        shape = tuple(int(x) for x in text.replace("x", ",").split(",") if x.strip())
+        shape = tuple(int(x) for x in text.split(","))
     except ValueError:
         raise UsageError(f"--input must be sizes without the batch axis, like 3,224,224; got {text!r}") from None
     if not shape or any(s < 1 for s in shape):

@@ -131,8 +131,8 @@ class _Writer:
     # -- blocks: group instances by class and structure
     def register(self, path: str, body: list[_Entry]) -> None:
         cls = self.model.classes.get(path, "block")
-        shape = tuple((e.name, e.type or self.block_of[e.block_path], tuple(sorted(e.attrs)), tuple(e.inputs),
-                       e.repeat) for e in body)
+        # Attribute keys are left out: a key one instance omits (at its default) may be an argument of the block.
+        shape = tuple((e.name, e.type or self.block_of[e.block_path], tuple(e.inputs), e.repeat) for e in body)
         key = (cls, shape)
         name = self.signatures.get(key)
         if name is None:
@@ -165,10 +165,17 @@ class _Writer:
             layers = []
             for i, entry in enumerate(template):
                 attrs = {}
-                for key in entry.attrs:
+                keys = list(dict.fromkeys(k for b in bodies for k in b[i].attrs))
+                spec = REGISTRY[entry.type].attributes if entry.type in REGISTRY else {}
+                for b in bodies:  # a key an instance leaves out has the layer type's default there
+                    for key in keys:
+                        if key not in b[i].attrs and key in spec:
+                            b[i].attrs[key] = spec[key].default
+                for key in keys:
                     column = tuple(_frozen(b[i].attrs[key]) for b in bodies)
                     if len(set(column)) == 1:
-                        attrs[key] = entry.attrs[key]
+                        if not (key in spec and len(bodies) > 1 and column[0] == _frozen(spec[key].default)):
+                            attrs[key] = entry.attrs[key]
                         continue
                     if column in columns:
                         attrs[key] = columns[column]
@@ -357,7 +364,8 @@ def _layer_lines(writer: _Writer, entries, first_prev) -> list[str]:
 def write_yaml(model: ImportedModel, *, header: str = "") -> str:
     """The model as paramcalc YAML text."""
     writer = _Writer(model)
-    input_names = {name: name for name, _ in model.inputs}
+    # One input is `input:` in the file, and its name there is 'input'.
+    input_names = {name: (name if len(model.inputs) > 1 else "input") for name, _ in model.inputs}
     top, top_names = writer.scope_entries("", list(model.ops), input_names)
     writer.finish_blocks()
     out = []
@@ -371,7 +379,7 @@ def write_yaml(model: ImportedModel, *, header: str = "") -> str:
         out.append("symbols: " + _flow(model.symbols.items()).replace("None", "null"))
     if len(model.inputs) == 1:
         out.append(f"input: {_scalar(list(model.inputs[0][1]))}")
-        first_prev = model.inputs[0][0]
+        first_prev = "input"
     else:
         out.append("inputs:")
         out += [f"  {name}: {_scalar(list(shape))}" for name, shape in model.inputs]

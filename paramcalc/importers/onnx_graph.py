@@ -483,7 +483,9 @@ def read(path: str, *, defaults=None, opaque: bool = False):
         except Unsupported as e:
             out_dims = value_shapes.get(n.outputs[0])
             if opaque and out_dims and all(isinstance(d, int) and d > 0 for d in out_dims[1:]):
-                kind, attrs, params, buffers = "opaque", {"shape": list(out_dims[1:])}, {}, {}
+                kind, attrs, params, buffers = "opaque", {"shape": list(out_dims[1:]),
+                                                          "note": f"ONNX {n.op} node '{node.name}'"}, {}, {}
+                n.data = [i for i in n.data if i in ids]
             else:
                 unmapped.append(Unmapped(f"ONNX {n.op}", node.name, "", str(e)))
                 continue

@@ -413,9 +413,10 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
     try:
         ShapeProp(gm).propagate(*examples)
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ImportError_(f"{target}: running the traced model on inputs {input_shapes} failed: "
-                           f"{type(e).__name__}: {first}") from None
+        root = e.__cause__ or e  # ShapeProp wraps the error with the node's metadata
+        first = (str(root).strip().splitlines() or [type(root).__name__])[0][:300]
+        raise ImportError_(f"{target}: running the traced model on inputs {[list(s) for s in input_shapes]} "
+                           f"failed: {type(root).__name__}: {first}") from None
 
     modules = dict(module.named_modules())
     children: dict[str, set] = {}
@@ -479,10 +480,7 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
         if node.op == "output":
             continue
         if node.op == "get_attr":
-            if any(u.op != "output" for u in node.users):
-                unmapped.append(Unmapped("a tensor attribute", node.target, where,
-                                         "tensors used outside a layer are not modelled"))
-            continue
+            continue  # a stored tensor: the operation that reads it says so
         try:
             out = shape_of(node)
         except Unsupported as e:
@@ -495,9 +493,14 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
                                          "returns several tensors"))
             continue
         sources = tensor_args(list(node.args) + list(node.kwargs.values()))
-        ins = [shape_of(s) for s in sources]
         kind, attrs, params, buffers, origin = None, {}, {}, {}, ""
         try:
+            stored = [s.target for s in sources if s.op == "get_attr"]
+            if stored:
+                origin = _describe(node)
+                raise Unsupported(f"it reads the stored tensor '{stored[0]}' directly (only tensors inside "
+                                  f"layers are modelled)")
+            ins = [shape_of(s) for s in sources]
             if node.op == "call_module":
                 m = modules[node.target]
                 rule = MODULES.get(_qualified(type(m)))
@@ -540,7 +543,12 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
             op_name = origin or _describe(node)
             path = node.target if node.op == "call_module" else ".".join(scope_of(node)[-1:])
             if opaque and out is not None:
-                kind, attrs = "opaque", {"shape": list(out)}
+                kind = "opaque"
+                attrs = {"shape": list(out), "note": op_name + (f" ({where})" if where else "")}
+                sources = [s for s in sources if s in ids]
+                if not sources:
+                    unmapped.append(Unmapped(op_name, path, where, "an opaque node needs a tensor input"))
+                    continue
                 scope = scope_of(node, own=node.target if node.op == "call_module" else None)
                 local = None if node.op != "call_module" or node.target in called else node.target.split(".")[-1]
                 called.add(node.target)
@@ -548,6 +556,8 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
             else:
                 unmapped.append(Unmapped(op_name, path, where, str(e)))
                 continue
+        if any(s not in ids for s in sources):
+            continue  # reads the output of an unmapped operation, which is reported already
         if kind == ALIAS:
             ids[node] = ids[sources[0]]
             continue
