@@ -195,7 +195,8 @@ def _reshape(n):
     if target is None:
         raise Unsupported("a Reshape whose target shape is computed from data")
     first = target[0]
-    if not (first == ("dim", 0) or (first == 0 and not n.attr("allowzero", 0))):
+    # The batch axis: read from the input's shape, copied (0), or the literal 1 of a model exported at batch 1.
+    if not (first == ("dim", 0) or (first == 0 and not n.attr("allowzero", 0)) or (first == 1 and n.ctx.batch_one)):
         raise Unsupported(f"a Reshape that does not keep the batch axis (target {target})")
     rest = target[1:]
     if rest == [-1]:
@@ -348,6 +349,7 @@ class _Context:
         self.shapes = {}      # shape values: list of ints or ("dim", axis) of the data tensor
         self.ranks = {}       # value -> rank, from shape inference
         self.transposed = set()
+        self.batch_one = False  # the model's input has a fixed batch of 1
 
 
 def _shape_op(n: _Node, ctx: _Context) -> bool:
@@ -453,6 +455,7 @@ def read(path: str, *, defaults=None, opaque: bool = False):
         dims = value_shapes.get(vi.name)
         if not dims or len(dims) < 2:
             raise ImportError_(f"{path}: input '{vi.name}' has no shape with a batch axis")
+        ctx.batch_one = ctx.batch_one or dims[0] == 1
         shape = []
         for d in dims[1:]:
             if isinstance(d, int) and d > 0:
@@ -492,11 +495,10 @@ def read(path: str, *, defaults=None, opaque: bool = False):
         if kind == ALIAS:
             ids[n.outputs[0]] = ids.get(n.data[0], n.data[0]) if n.data else n.outputs[0]
             continue
-        missing = [i for i in n.data if i not in ids]
-        if missing:
-            unmapped.append(Unmapped(f"ONNX {n.op}", node.name, "", f"reads '{missing[0]}', which no mapped node "
-                                                                     f"produces"))
-            continue
+        if any(i not in ids for i in n.data):
+            if not unmapped:
+                raise ImportError_(f"{path}: node '{node.name}' ({n.op}) reads a value no node produces")
+            continue  # it reads the output of an unmapped node, which is reported already
         name = _layer_name(node, {**params, **buffers}, used)
         shapes = {k: tuple(ctx.weights[v].shape) for k, v in params.items()}
         for k, v in params.items():

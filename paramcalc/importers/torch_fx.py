@@ -251,6 +251,12 @@ def _softmax(kw, ins, out):
     return "softmax", {"axis": int(kw.get("dim"))}
 
 
+def _identity_at_inference(kw, ins, out):
+    if kw.get("training"):
+        raise Unsupported("traced in training mode")
+    return ALIAS, {}
+
+
 # Functions by qualified name; methods by name (x.relu(), x.flatten(1)) are read as the torch function of that name.
 FUNCTIONS = {
     "_operator.add": _two_tensors("add"), "_operator.iadd": _two_tensors("add"), "torch.add": _two_tensors("add"),
@@ -275,6 +281,7 @@ FUNCTIONS = {
     "torch.nn.functional.pad": _pad, "torch._C._nn.pad": _pad,
     "torch.nn.functional.interpolate": _interpolate,
     "torch.Tensor.contiguous": _alias,
+    "torchvision.ops.stochastic_depth.stochastic_depth": _identity_at_inference,  # the input itself in eval()
 }
 METHODS = {
     "add": "torch.add", "add_": "torch.add", "mul": "torch.mul", "mul_": "torch.mul", "flatten": "torch.flatten",
