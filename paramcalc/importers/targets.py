@@ -14,7 +14,7 @@ def is_import_target(text: str) -> bool:
     if text.lower().endswith(".onnx"):
         return True
     head, sep, tail = text.partition("@")[0].rpartition(":")
-    if not sep or not head or not tail or "/" in tail:
+    if not sep or not head or not tail or "/" in tail or tail.lower().endswith((".yaml", ".yml")):
         return False
     return head.endswith(".py") or all(part.isidentifier() for part in head.split("."))
 
