@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -58,6 +59,36 @@ class _Tree:
                 result = outside.pop()
         self._blockable[path] = result
         return result
+
+
+_MERGES = ("concat", "add", "multiply")
+
+
+def hoist_leading_merges(model: ImportedModel) -> ImportedModel:
+    """A module that reads several tensors only through its first operation, a merge (DenseNet's layers concatenate
+    the features they are given), can be a block once that merge moves out in front of it: the merge keeps its
+    name (``denselayer2_concat`` beside ``denselayer2``), so nothing is renamed in the state_dict."""
+    ops = list(model.ops)
+    paths = sorted({p for op in ops for p in op.scope}, key=lambda p: -p.count("."))
+    for path in paths:
+        if path in model.containers:
+            continue
+        members = [i for i, op in enumerate(ops) if path in op.scope]
+        if len(members) < 3:
+            continue
+        ids = {ops[i].id for i in members}
+        outside = {src for i in members for src in ops[i].inputs if src not in ids}
+        first = ops[members[0]]
+        if len(outside) < 2 or first.type not in _MERGES or set(first.inputs) != outside:
+            continue
+        if any(src in outside for i in members[1:] for src in ops[i].inputs):
+            continue
+        depth = first.scope.index(path)
+        parent = first.scope[:depth]
+        local = (path[len(parent[-1]) + 1:] if parent else path) + "." + \
+            first.path[len(path) + 1:]
+        ops[members[0]] = replace(first, scope=parent, local=local.replace(".", "_"))
+    return replace(model, ops=tuple(ops))
 
 
 def _rel(path: str, base: str) -> str:
@@ -363,6 +394,7 @@ def _layer_lines(writer: _Writer, entries, first_prev) -> list[str]:
 
 def write_yaml(model: ImportedModel, *, header: str = "") -> str:
     """The model as paramcalc YAML text."""
+    model = hoist_leading_merges(model)
     writer = _Writer(model)
     # One input is `input:` in the file, and its name there is 'input'.
     input_names = {name: (name if len(model.inputs) > 1 else "input") for name, _ in model.inputs}
