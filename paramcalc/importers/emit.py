@@ -41,11 +41,9 @@ class _Tree:
         self.outputs = set(model.outputs)
         self._blockable: dict[str, str | None] = {}
 
-    def block_input(self, path: str):
-        """The one outside tensor the module reads, or None when it reads several (or none)."""
-        return self.blockable(path)
-
     def blockable(self, path: str):
+        """The one outside tensor the module reads when it can be a block instance (two or more ops, not a
+        container, one output that is its last op), else None."""
         if path in self._blockable:
             return self._blockable[path]
         result = None
@@ -392,7 +390,7 @@ def _layer_lines(writer: _Writer, entries, first_prev) -> list[str]:
     return lines
 
 
-def write_yaml(model: ImportedModel, *, header: str = "") -> str:
+def write_yaml(model: ImportedModel) -> str:
     """The model as paramcalc YAML text."""
     model = hoist_leading_merges(model)
     writer = _Writer(model)
@@ -401,8 +399,6 @@ def write_yaml(model: ImportedModel, *, header: str = "") -> str:
     top, top_names = writer.scope_entries("", list(model.ops), input_names)
     writer.finish_blocks()
     out = []
-    if header:
-        out += [f"# {line}" if line else "#" for line in header.splitlines()]
     out.append(f"name: {_scalar(model.name)}")
     if model.description:
         out.append(f"description: {_scalar(model.description)}")
