@@ -7,6 +7,8 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+from ..errors import UsageError
+
 
 def is_import_target(text: str) -> bool:
     """'pkg.mod:build', 'net.py:Net', 'net.py:Net@3,32,32' or 'model.onnx' (no framework imported to decide)."""
@@ -31,7 +33,11 @@ def materialize(target: str) -> Path:
         result = import_onnx(target, file=str(path))
     else:
         spec, _, shape = target.partition("@")
-        shapes = [tuple(int(x) for x in shape.split(",") if x)] if shape else [(3, 224, 224)]
-        result = import_torch(spec, input_shapes=shapes, compare=False, file=str(path), name=spec)
+        try:
+            shapes = [tuple(int(x) for x in shape.split(","))] if shape else [(3, 224, 224)]
+        except ValueError:
+            raise UsageError(f"{target}: the input after '@' must be sizes like 3,224,224") from None
+        result = import_torch(spec, input_shapes=shapes, compare=False, file=str(path), name=spec,
+                              symbolic_input=True)  # H and W default to the input size; sweep and solve can vary them
     path.write_text(result.text)
     return path
