@@ -74,11 +74,63 @@ def one(name: str) -> dict:
     return row
 
 
+def one_onnx(name: str, folder: Path) -> dict:
+    """Export torchvision's NAME with torch.onnx.export (TorchScript exporter, batch/height/width dynamic), import the
+    file, and compare its totals with the PyTorch model's parameter count and the PyTorch import's MACs."""
+    sys.path.insert(0, str(ROOT))
+    import warnings
+
+    import torch
+    import torchvision.models as tvm
+
+    from paramcalc.errors import ParamcalcError
+    from paramcalc.importers.pipeline import import_onnx, import_torch
+    from paramcalc.importers.proof import analyse_text, randomize
+
+    torch.set_num_threads(1)
+    shape = INPUT.get(name, (3, 224, 224))
+    started = time.perf_counter()
+    model = tvm.get_model(name, **KWARGS.get(name, {})).eval()
+    randomize(model)
+    path = folder / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(1, *shape),), str(path), dynamo=False, input_names=["x"],
+                          dynamic_axes={"x": {0: "batch", 2: "height", 3: "width"}},
+                          training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    row = {"name": f"{name} (onnx)", "status": "failed"}
+    try:
+        result = import_onnx(str(path), defaults={"height": str(shape[1]), "width": str(shape[2])},
+                             file=f"{name}.yaml")
+    except ParamcalcError as e:
+        row.update(cause=str(e), seconds=round(time.perf_counter() - started, 1))
+        return row
+    analysis = analyse_text(result.text, f"{name}.yaml")
+    torch_macs = analyse_text(import_torch(f"torchvision.models:{name}", kwargs=KWARGS.get(name, {}),
+                                           input_shapes=[shape], compare=False).text, "t.yaml").totals.macs
+    params = sum(p.numel() for p in model.parameters())
+    row.update(params=analysis.totals.params, macs=analysis.totals.macs,
+               outputs_compared=result.proof.outputs_compared, max_difference=result.proof.max_difference)
+    problems = [f"params {analysis.totals.params:,} vs PyTorch {params:,}"] if analysis.totals.params != params else []
+    if analysis.totals.macs != torch_macs:
+        problems.append(f"MACs {analysis.totals.macs:,} vs the PyTorch import's {torch_macs:,}")
+    if not result.proof.outputs_compared:
+        problems.append("outputs not compared")
+    row["status"] = "verified" if not problems else "mismatch"
+    if problems:
+        row["cause"] = "; ".join(problems)
+    row["seconds"] = round(time.perf_counter() - started, 1)
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
     parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--json", metavar="FILE", help="also write the rows here")
+    parser.add_argument("--onnx", action="store_true",
+                        help="export each model to ONNX and import that instead (resnet18, densenet121, "
+                             "mobilenet_v2 by default)")
     args = parser.parse_args()
     import torchvision.models as tvm
 
@@ -88,13 +140,16 @@ def main() -> int:
         raise TimeoutError
 
     signal.signal(signal.SIGALRM, alarm)
-    names = args.names or tvm.list_models(module=tvm)
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="paramcalc-onnx-"))
+    names = args.names or (["resnet18", "densenet121", "mobilenet_v2"] if args.onnx else tvm.list_models(module=tvm))
     rows = []
     for name in names:  # in this process: importing torch once saves a quarter of a minute per model
         started = time.perf_counter()
         signal.alarm(args.timeout)
         try:
-            row = one(name)
+            row = one_onnx(name, folder) if args.onnx else one(name)
         except TimeoutError:
             row = {"name": name, "status": "timeout", "cause": f"over {args.timeout} s"}
         except Exception as e:  # a bug in the importer: record it and go on
@@ -107,8 +162,10 @@ def main() -> int:
         print(f"{row['status']:9} {name:28} {row.get('seconds', '')!s:>7}s  {extra}  {row.get('cause', '')}",
               flush=True)
     verified = sum(r["status"] == "verified" for r in rows)
-    print(f"\n{verified} / {len(rows)} verified (import, proof with outputs compared, num_params = published, "
-          f"MACs = bundled file where one exists)")
+    what = ("ONNX export, import, proof with outputs compared, params = PyTorch's, MACs = the PyTorch import's"
+            if args.onnx else "import, proof with outputs compared, num_params = published, MACs = bundled file "
+                              "where one exists")
+    print(f"\n{verified} / {len(rows)} verified ({what})")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0
