@@ -263,6 +263,8 @@ def test_opaque_keeps_unmapped_operations_as_nodes_whose_cost_every_report_marks
     assert "cost unknown" in out.output
     js = CliRunner().invoke(main, ["show", str(path), "--format", "json"])
     assert "cost unknown" in js.output
+    budget = CliRunner().invoke(main, ["check", str(path), "--max-macs", "1G"])
+    assert budget.exit_code == 2 and "cost of 2 opaque layer(s) is unknown" in budget.output  # never a silent pass
 
 
 def test_cli_writes_the_file_and_prints_one_line_saying_what_was_verified(tmp_path):
