@@ -74,3 +74,28 @@ def unmapped_error(unmapped, source: str, *, hint: str = "") -> ImportError_:
     first = unmapped[0].describe()
     more = f"; {len(unmapped)} unmapped operations in all ({', '.join(kinds)})" if len(unmapped) > 1 else ""
     return ImportError_(f"{source}: no paramcalc layer type for {first}{more}{hint}")
+
+
+def drop_defaults(kind: str, attrs: dict) -> dict:
+    """Attributes equal to the layer type's default are left out, so the file reads like a hand-written one."""
+    from ..layers import REGISTRY, REQUIRED
+
+    spec = REGISTRY[kind].attributes
+    out = {}
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        default = spec[key].default if key in spec else REQUIRED
+        if default is not REQUIRED and default is not None and _same_value(value, default):
+            continue
+        out[key] = value
+    return out
+
+
+def _same_value(value, default) -> bool:
+    if isinstance(value, bool) or isinstance(default, bool):
+        return value is default
+    try:
+        return float(value) == float(default)
+    except (TypeError, ValueError):
+        return value == default

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ..errors import UsageError
-from .model import ImportedModel, ImportError_, Op, Unmapped, unmapped_error
+from .model import ImportedModel, ImportError_, Op, Unmapped, drop_defaults, unmapped_error
 
 ONNX_HINT = "onnx is not installed; importing an ONNX model needs it: pip install 'paramcalc[onnx]'"
 
@@ -507,7 +507,7 @@ def read(path: str, *, defaults=None, opaque: bool = False):
             if kind == "prelu":
                 shapes[k] = (int(ctx.weights[v].size),)
         expected = value_shapes.get(n.outputs[0]) or []
-        op = Op(id=n.outputs[0], scope=(), local=name.replace(".", "_"), type=kind, attrs=_drop_defaults(kind, attrs),
+        op = Op(id=n.outputs[0], scope=(), local=name.replace(".", "_"), type=kind, attrs=drop_defaults(kind, attrs),
                 inputs=tuple(ids[i] for i in n.data), shape=tuple(_dim(d) for d in expected[1:]),
                 params=shapes, buffers={k: tuple(ctx.weights[v].shape) for k, v in buffers.items()},
                 origin=f"ONNX {n.op} {where}")
@@ -547,9 +547,3 @@ def _int_default(value, sym, path):
 
 def _dim(d):
     return d if isinstance(d, int) and d > 0 else "?"
-
-
-def _drop_defaults(kind, attrs):
-    from .torch_fx import _drop_defaults as drop
-
-    return drop(kind, attrs)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .model import ImportedModel, ImportError_, Op, Unmapped, unmapped_error
+from .model import ImportedModel, ImportError_, Op, Unmapped, drop_defaults, unmapped_error
 
 TORCH_HINT = "PyTorch is not installed; importing a PyTorch model needs it: pip install 'paramcalc[torch]'"
 BATCH = 2  # traced batch: 2, so that an operation that mixes the batch axis into others shows as a changed size
@@ -306,14 +306,6 @@ def require_torch():
     return sys.modules["torch"]
 
 
-def is_torch_target(text: str) -> bool:
-    """'package.module:callable' or 'path/to/file.py:Name'."""
-    head, sep, tail = str(text).rpartition(":")
-    if not sep or not head or not tail.replace("_", "a").replace(".", "a").isalnum():
-        return False
-    return head.endswith(".py") or all(part.isidentifier() for part in head.split("."))
-
-
 def load_callable(target: str):
     """The object named by 'package.module:attr' or 'file.py:attr'."""
     head, _, attr = target.rpartition(":")
@@ -570,7 +562,7 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
             continue
         if local is None:
             local = local_name(scope, kind if kind != "opaque" else "opaque")
-        op = Op(id=node.name, scope=scope, local=local, type=kind, attrs=_drop_defaults(kind, attrs),
+        op = Op(id=node.name, scope=scope, local=local, type=kind, attrs=drop_defaults(kind, attrs),
                 inputs=tuple(ids[s] for s in sources), shape=out, params=params, buffers=buffers,
                 origin=f"{origin} at '{'.'.join(filter(None, (scope[-1] if scope else '', local)))}'"
                        + (f" ({where})" if where else ""))
@@ -655,31 +647,6 @@ def _normalized(normalize_function, fn, node, qualified) -> dict:
     out = dict(zip(names, args))
     out.update(kwargs)
     return out
-
-
-def _drop_defaults(kind: str, attrs: dict) -> dict:
-    """Attributes equal to the layer type's default are left out, so the file reads like a hand-written one."""
-    from ..layers import REGISTRY, REQUIRED
-
-    spec = REGISTRY[kind].attributes
-    out = {}
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        default = spec[key].default if key in spec else REQUIRED
-        if default is not REQUIRED and default is not None and _same(value, default):
-            continue
-        out[key] = value
-    return out
-
-
-def _same(value, default) -> bool:
-    if isinstance(value, bool) or isinstance(default, bool):
-        return value is default
-    try:
-        return float(value) == float(default)
-    except (TypeError, ValueError):
-        return value == default
 
 
 def _model_name(target: str) -> str:
