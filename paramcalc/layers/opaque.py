@@ -3,6 +3,7 @@ unknown cost, so that every report says its totals leave something out instead o
 
 from __future__ import annotations
 
+from ..errors import RuleError
 from .base import REQUIRED, Attr, Layer, NoParams, WholeField, fmt_shape, register
 
 
@@ -23,3 +24,7 @@ class Opaque(NoParams, WholeField, Layer):
 
     def unknown_cost_note(self, a, ins) -> str:
         return f"cost unknown (opaque, declared output {fmt_shape(a.shape)})"
+
+    def torch(self, a, ins, out):
+        raise RuleError("an opaque layer cannot run in PyTorch: paramcalc does not know its operation (map it in "
+                        "paramcalc/importers/, or add a layer type for it)")
