@@ -314,3 +314,34 @@ def test_without_torch_the_import_says_which_extra_to_install():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
     assert "pip install 'paramcalc[torch]'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_proof_names_the_first_layer_whose_outputs_differ():
+    from paramcalc.importers.proof import ProofError, compare_outputs, randomize
+
+    result = _import("ResNetLike")
+    # A sigmoid where the source has a ReLU (the first one in the file is in the block, so in every instance):
+    # same shapes and tensors, different numbers from the first instance's on.
+    tampered = result.text.replace("{name: relu, type: relu}", "{name: relu, type: sigmoid}", 1)
+    assert tampered != result.text
+    analysis = analyse_text(tampered, "t.yaml")
+    model = ResNetLike().eval()
+    randomize(model)
+    traced = torch.fx.symbolic_trace(model)
+
+    def values(inputs):
+        found = {}
+
+        class Recorder(torch.fx.Interpreter):
+            def run_node(self, n):
+                out = super().run_node(n)
+                found[n.name] = out.clone() if isinstance(out, torch.Tensor) else out  # in-place ReLUs follow
+                return out
+
+        Recorder(traced).run(*inputs)
+        return found
+
+    op_ids = {op.path.replace(".", "_"): op.id for op in result.model.ops}
+    with pytest.raises(ProofError, match="outputs differ from the source's .*the first layer that differs is 'layer1.0.relu'"):
+        compare_outputs(analysis, model.state_dict(), lambda inputs: model(*inputs), [(3, 32, 32)], "t.yaml",
+                        source_values=values, op_ids=op_ids)

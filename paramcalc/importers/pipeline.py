@@ -48,7 +48,8 @@ def import_torch(target: str, *, kwargs=None, input_shapes=((3, 224, 224),), sym
         class Recorder(torch.fx.Interpreter):
             def run_node(self, n):
                 out = super().run_node(n)
-                values[n.name] = out
+                # a copy: a later in-place ReLU of the source would change the recorded tensor
+                values[n.name] = out.clone() if isinstance(out, torch.Tensor) else out
                 return out
 
         Recorder(traced).run(*inputs)
