@@ -159,6 +159,18 @@ class Rolling(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+class UnusedHead(nn.Module):
+    """Like Inception v3's auxiliary classifier: parameters the inference forward pass never uses."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.aux = nn.Sequential(nn.Conv2d(4, 4, 1), nn.Linear(4, 2))
+
+    def forward(self, x):
+        return self.conv(x)
+
+
 def not_a_module():
     return 42
 
@@ -345,3 +357,13 @@ def test_the_proof_names_the_first_layer_whose_outputs_differ():
     with pytest.raises(ProofError, match="outputs differ from the source's .*the first layer that differs is 'layer1.0.relu'"):
         compare_outputs(analysis, model.state_dict(), lambda inputs: model(*inputs), [(3, 32, 32)], "t.yaml",
                         source_values=values, op_ids=op_ids)
+
+
+def test_parameters_of_modules_the_forward_pass_never_calls_fail_the_proof_by_name():
+    from paramcalc.importers.proof import ProofError
+
+    with pytest.raises(ProofError, match=r"112 parameters in the file but 142 in the source; .* never calls: 'aux' "
+                                         r"\(30\)"):
+        _import("UnusedHead", (3, 8, 8))
+    # 112 = conv 4*3*3*3 + 4; aux: 4*4 + 4 and 4*2 + 2 = 30 (PyTorch agrees:)
+    assert sum(p.numel() for p in UnusedHead().parameters()) == 142

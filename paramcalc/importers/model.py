@@ -65,6 +65,7 @@ class ImportedModel:
     classes: dict = field(default_factory=dict)     # module path -> class name (blocks group instances by it)
     containers: frozenset = frozenset()   # module paths that are containers (Sequential, ModuleList): never blocks
     total_params: int = 0                 # the source's own count
+    uncalled: tuple = ()                  # (module path, parameters) of modules whose tensors no traced layer uses
     description: str = ""
 
 

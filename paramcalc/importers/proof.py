@@ -70,9 +70,11 @@ def check_structure(model: ImportedModel, analysis, file: str) -> int:
                                  f"file, {theirs} in the source ({op.origin})")
     params = analysis.totals.params
     if model.total_params is not None and params != model.total_params:
-        raise ProofError(f"{file}: {num.show(params)} parameters in the file but {model.total_params:,} in the "
-                         f"source; every traced layer agrees, so the rest belongs to modules the forward pass "
-                         f"never calls")
+        shown = f"{params:,}" if isinstance(params, int) else num.show(params)
+        unused = ", ".join(f"'{path}' ({count:,})" for path, count in model.uncalled[:3])
+        raise ProofError(f"{file}: {shown} parameters in the file but {model.total_params:,} in the source; every "
+                         f"traced layer agrees, so the rest belongs to modules the forward pass never calls"
+                         + (f": {unused}" if unused else ""))
     return len(model.ops)
 
 

@@ -591,10 +591,19 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
                 symbols["L"] = shape[-1]
                 shape[-1] = "L"
     nparams = sum(p.numel() for p in module.parameters())
+    covered = {f"{op.path}.{name}" for op in ops for name in op.params}
+    uncalled: dict = {}
+    for pname, p in module.named_parameters():
+        if pname not in covered:
+            owner = pname.rsplit(".", 1)[0]
+            top = next((m for m in sorted(modules, key=len) if m and (owner == m or owner.startswith(m + "."))
+                        and not any(f"{op.path}.".startswith(m + ".") for op in ops)), owner)
+            uncalled[top] = uncalled.get(top, 0) + p.numel()
     return ImportedModel(
         name=name or _model_name(target), source=source or f"imported from PyTorch {target} by paramcalc import",
         inputs=tuple(zip(inputs, shapes)), symbols=symbols, ops=tuple(ops), outputs=tuple(outputs),
-        classes=classes, containers=frozenset(containers), total_params=nparams), gm.graph
+        classes=classes, containers=frozenset(containers), total_params=nparams,
+        uncalled=tuple(uncalled.items())), gm.graph
 
 
 def _is_tensor_tuple(node) -> bool:
