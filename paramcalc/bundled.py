@@ -23,8 +23,14 @@ def names() -> list[str]:
 def resolve(path_or_name) -> Path:
     """A path that exists, or the bundled architecture of that name; otherwise an error with suggestions."""
     path = Path(path_or_name)
-    if path.exists():
+    if path.exists() and path.suffix.lower() != ".onnx":
         return path
+    from .importers.targets import is_import_target  # a PyTorch or ONNX model, imported on the fly
+
+    if is_import_target(str(path_or_name)):
+        from .importers.targets import materialize
+
+        return materialize(str(path_or_name))
     candidate = directory() / f"{path_or_name}.yaml"
     if path.suffix == "" and "/" not in str(path_or_name) and candidate.is_file():
         return candidate

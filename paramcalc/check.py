@@ -223,6 +223,11 @@ def run_check(paths, *, command_line: BudgetSet | None = None, config: Config | 
         except ParamcalcError as e:
             problems.append(Problem.of(e, file))
             continue
+        unknown = [layer.name for layer in plain.layers if layer.type == "opaque"]
+        if unknown and any(s.limits for s in sets):  # an imported model's --opaque nodes: no number to measure
+            problems.append(Problem(file, None, f"{file}: cannot measure budgets: the cost of {len(unknown)} opaque "
+                                                f"layer(s) is unknown ({', '.join(unknown[:3])})"))
+            continue
         outcomes = []
         for s in sets:
             analysis = model.analysis(s.batch or batch, s.dtype or dtype)

@@ -218,6 +218,9 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
             message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
         message += used_at(node.calls)
         raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
+    if not getattr(layer, "cost_known", True):  # an importer's opaque node: the totals leave its work out
+        warnings.append(f"{node.name}: {layer.unknown_cost_note(a, ins)}; params, MACs and FLOPs in the totals "
+                        f"do not include it (unknown)")
     if not field.aligned and all(fields[i].aligned for i in node.inputs):
         warnings.append(f"{node.name}: merges receptive fields that are not aligned (different centres or strides); "
                         f"the largest is reported")

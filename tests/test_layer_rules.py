@@ -696,6 +696,17 @@ def test_adaptive_pool_receptive_field_is_torchs_largest_window(length, size):
     assert one({"type": "adaptive_avgpool", "size": size}, [1, length]).receptive_field.size == (max(widths),)
 
 
+@covers("opaque")
+def test_opaque_declares_its_shape_counts_nothing_and_every_report_says_its_cost_is_unknown():
+    a = run([{"type": "conv", "out": 4, "kernel": 3},
+             {"name": "mystery", "type": "opaque", "shape": [4, 6, 6], "note": "torch.roll"}], (3, 8, 8))
+    layer = a.layer("mystery")
+    assert layer.output_shape == (1, 4, 6, 6) and layer.params == 0 and layer.macs == 0
+    assert layer.receptive_field.whole  # nothing is known about what it reads
+    assert a.totals.params == 4 * 3 * 9 + 4  # the conv alone: the opaque node adds no silent number
+    assert any("mystery: cost unknown" in w and "do not include it" in w for w in a.warnings)
+
+
 # ---------------------------------------------------------------------------------------------- coverage
 
 

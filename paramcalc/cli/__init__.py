@@ -53,6 +53,7 @@ def main():
 
 
 from .compare import compare  # noqa: E402
+from .importcmd import import_command  # noqa: E402
 from .check import check  # noqa: E402
 from .run import run  # noqa: E402
 from .show import list_command, show  # noqa: E402
@@ -75,3 +76,4 @@ main.add_command(sweep)
 main.add_command(draw)
 main.add_command(report)
 main.add_command(schema_command)
+main.add_command(import_command)

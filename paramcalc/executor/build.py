@@ -97,6 +97,19 @@ class GraphModule(nn.Module):
             shapes[node.name] = out
         self.plan = self._plan(graph)
         self._activate_in_place(graph)
+        self._register_load_state_dict_pre_hook(self._accept_module_paths)
+
+    def _accept_module_paths(self, state_dict, prefix, *args) -> None:
+        """load_state_dict also takes keys by module path ('layer1.0.conv1.weight', as the PyTorch model a file was
+        imported from names them): a key whose module part, dots replaced, is a layer's attribute is renamed."""
+        for key in [k for k in state_dict if k.startswith(prefix) and k[len(prefix):].split(".", 1)[0] not in
+                    self._modules]:
+            parts = key[len(prefix):].split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                attribute = "_".join(parts[:cut])
+                if attribute in self._modules:
+                    state_dict[prefix + attribute + "." + ".".join(parts[cut:])] = state_dict.pop(key)
+                    break
 
     def _activate_in_place(self, graph: Graph) -> None:
         consumers: dict[str, int] = {}
