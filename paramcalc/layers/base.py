@@ -46,7 +46,7 @@ REQUIRED = object()
 class Attr:
     """One attribute of a layer type: how to read it from YAML, and its default (REQUIRED if none)."""
 
-    kind: str  # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes
+    kind: str  # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes | axes
     default: Any = REQUIRED
     choices: tuple = ()
     doc: str = ""
@@ -112,6 +112,10 @@ def read_attr(name: str, spec: Attr, raw, env: Mapping[str, Any]):
                 return ("sides", tuple(sides))
             return tuple(_int_value(x, env, name, minimum=0) for x in raw)
         return _int_value(raw, env, name, minimum=0)
+    if kind == "axes":
+        if not isinstance(raw, list) or not raw:
+            raise RuleError(f"{name} must be a non-empty list of axes, e.g. [0, 2, 3, 1]")
+        return tuple(_int_value(x, env, name) for x in raw)
     if kind in ("shape", "sizes"):
         if not isinstance(raw, list) or not raw:
             raise RuleError(f"{name} must be a non-empty list")
@@ -162,9 +166,29 @@ class Field:
     axes: tuple = ()
     whole: bool = False
     aligned: bool = True  # False when a merge combined fields whose centres or strides differ
+    # Which tensor axis (without batch) holds each AxisField: None means axes 1..n, after the channels (the layout of
+    # the input). A permute moves them (channels-last: (0, 1)); a flatten of spatial axes puts several on one
+    # tensor axis (ViT's tokens: (0, 0)), where each keeps its own size and stride.
+    positions: tuple | None = None
+    constant: bool = False  # a learnt tensor (class token, layer scale): it reads no input pixel; merges skip it
 
 
 WHOLE = Field(whole=True)
+CONSTANT = Field(constant=True)
+
+
+def positions_of(field: Field) -> tuple:
+    """The tensor axis (without batch) of each of the field's spatial axes."""
+    if field.positions is not None:
+        return field.positions
+    return tuple(range(1, len(field.axes) + 1))
+
+
+def moved(field: Field, positions: tuple) -> Field:
+    """The same field with its spatial axes at new tensor axes (None when that is the input's layout again)."""
+    default = tuple(range(1, len(field.axes) + 1))
+    return Field(field.axes, field.whole, field.aligned, None if tuple(positions) == default else tuple(positions),
+                 field.constant)
 
 
 def identity_field(fields: tuple) -> Field:
@@ -172,11 +196,15 @@ def identity_field(fields: tuple) -> Field:
 
 
 def merge_fields(fields: tuple) -> Field:
-    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ."""
+    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ. Learnt tensors
+    (constant fields) read no pixel and are left out."""
+    fields = tuple(f for f in fields if not f.constant)
+    if not fields:
+        return CONSTANT
     if any(f.whole for f in fields):
         return WHOLE
     ranks = {len(f.axes) for f in fields}
-    if len(ranks) != 1:
+    if len(ranks) != 1 or len({f.positions for f in fields}) != 1:
         return WHOLE
     aligned = all(f.aligned for f in fields)
     axes = []
@@ -192,14 +220,16 @@ def merge_fields(fields: tuple) -> Field:
                                   num.maximum(a.padding for a in column)))
         else:
             axes.append(largest)
-    return Field(tuple(axes), aligned=aligned)
+    return Field(tuple(axes), aligned=aligned, positions=fields[0].positions)
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
     """A sliding window (conv, pool): size grows by (effective kernel - 1) x incoming stride."""
     f = fields[0]
-    if f.whole:
+    if f.whole or f.constant:
         return f
+    if f.positions is not None:  # the window slides over axes 1..n, which do not hold the input's spatial axes
+        return WHOLE
     axes = []
     for ax, k, s, p, d in zip(f.axes, kernel, stride, pad_before, dilation):
         k_eff = d * (k - 1) + 1
@@ -214,8 +244,10 @@ def upsampling_field(fields: tuple, factor, kernel) -> Field:
     ``kernel`` neighbouring input pixels (1 for nearest, 2 for bilinear, ceil(k / s) for a transposed conv).
     Approximate at the borders: padding is kept as it was."""
     f = fields[0]
-    if f.whole:
+    if f.whole or f.constant:
         return f
+    if f.positions is not None:
+        return WHOLE
     axes = []
     for ax, s, k in zip(f.axes, factor, kernel):
         axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.div(ax.stride, s), ax.padding))
@@ -261,6 +293,11 @@ class Layer:
         raise RuleError(f"layer type '{self.type}' has no torch rule, so paramcalc cannot build it in PyTorch "
                         f"(add a torch method to its class in paramcalc/layers/)")
 
+    def sequence(self, a: Attrs, ins: tuple, out: Shape):
+        """For a layer over a token sequence that decoding caches (self-attention): (tokens, elements of its key and
+        value cache per sample). None for every other layer."""
+        return None
+
     def required_equal(self, a: Attrs, ins: tuple) -> tuple:
         """Pairs of sizes this layer needs equal (optional; merges). The engine turns a pair whose equality depends
         on the symbols' values into a derived constraint on the analysis instead of accepting it silently."""
@@ -288,6 +325,17 @@ class KeepsField:
 class WholeField:
     def receptive_field(self, a, ins, fields):
         return WHOLE
+
+
+class LastAxisField:
+    """A layer that mixes the last axis only (linear, attention's projections): the field is kept unless that axis
+    holds a spatial axis (a linear on [C, H, W] mixes W; one on channels-last [H, W, C] or tokens [N, D] does not)."""
+
+    def receptive_field(self, a, ins, fields):
+        f = fields[0]
+        if f.whole or f.constant or not f.axes:
+            return f if (f.whole or f.constant) else WHOLE
+        return WHOLE if len(ins[0]) - 1 in positions_of(f) else f
 
 
 def torch_modules():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import BIAS, LINEAR, Attr, Layer, REQUIRED, WholeField, fmt_shape, numel, register, torch_modules
+from .base import BIAS, LINEAR, Attr, LastAxisField, Layer, REQUIRED, fmt_shape, numel, register, torch_modules
 
 
 @register
-class Linear(WholeField, Layer):
+class Linear(LastAxisField, Layer):
     type = "linear"
     aliases = ("fc", "dense")
     summary = "fully connected layer on the last axis; weight [out, in]"
