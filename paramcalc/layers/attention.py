@@ -109,14 +109,16 @@ def _channels_last(ins, name):
     return shape
 
 
-def _grid_field(field: Field, kernel, stride) -> Field:
-    """A window of ``kernel`` tokens every ``stride`` tokens over a channels-last [H, W, C] map's two grid axes."""
+def _grid_field(field: Field, kernel, stride, centred: bool = False) -> Field:
+    """A window of ``kernel`` tokens every ``stride`` tokens over a channels-last [H, W, C] map's two grid axes;
+    ``centred`` places it around each token (as a 'same'-padded kernel) instead of starting at it."""
     if field.whole or field.constant or not field.axes:
         return field
     if positions_of(field) != (0, 1):
         return WHOLE
+    before = num.floordiv(kernel - 1, 2) if centred else 0
     axes = tuple(AxisField(num.normalize(ax.size + (kernel - 1) * ax.stride), num.normalize(ax.stride * stride),
-                           ax.padding) for ax in field.axes)
+                           num.normalize(ax.padding + before * ax.stride)) for ax in field.axes)
     return Field(axes, aligned=field.aligned, positions=field.positions)
 
 
@@ -189,8 +191,9 @@ class WindowAttention(Layer):
         return ops
 
     def receptive_field(self, a, ins, fields):
-        # Each token sees the window it falls in: like a window-sized kernel, without the sliding (approximate).
-        return _grid_field(fields[0], a.window, 1)
+        # Each token sees the window it falls in: counted as a window-sized kernel centred on the token (the real
+        # window is fixed on the grid, so the centre is approximate; the size is exact).
+        return _grid_field(fields[0], a.window, 1, centred=True)
 
     def torch(self, a, ins, out):
         h, w, c, padded = self.dims(a, ins)
