@@ -195,7 +195,10 @@ def _sequence_stats(results, flops, batch, nbytes) -> SequenceStats | None:
     length = num.maximum(t for t, _ in attention)
     tokens = num.normalize(length * batch)
     cache = num.total(c for _, c in attention)
-    return SequenceStats(sequence_length=length, tokens=tokens, flops_per_token=num.div(flops, tokens),
+    per_token = num.div(flops, tokens)
+    if not num.is_concrete(per_token):
+        per_token = num.sympy().expand(num.sympy().cancel(per_token))
+    return SequenceStats(sequence_length=length, tokens=tokens, flops_per_token=per_token,
                          kv_cache_elements=cache, kv_cache_bytes=num.normalize(cache * nbytes))
 
 

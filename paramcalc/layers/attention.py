@@ -91,6 +91,9 @@ class Attention(Layer):
         return length, num.normalize(2 * length * kv_width)  # keys and values: kv_heads x head_dim per token
 
     def receptive_field(self, a, ins, fields):
+        f = fields[0]
+        if not f.axes and not f.whole:
+            return f  # a text sequence: there is no spatial field to widen
         return WHOLE  # every token attends to every other: the whole input
 
     def torch(self, a, ins, out):

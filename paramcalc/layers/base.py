@@ -170,7 +170,9 @@ class Field:
     # the input). A permute moves them (channels-last: (0, 1)); a flatten of spatial axes puts several on one
     # tensor axis (ViT's tokens: (0, 0)), where each keeps its own size and stride.
     positions: tuple | None = None
-    constant: bool = False  # a learnt tensor (class token, layer scale): it reads no input pixel; merges skip it
+    # Reads no input pixel: a learnt tensor (class token, layer scale), or text (token embeddings: there are no
+    # pixels). Merges skip it, and layers pass it on.
+    constant: bool = False
 
 
 WHOLE = Field(whole=True)
@@ -333,8 +335,10 @@ class LastAxisField:
 
     def receptive_field(self, a, ins, fields):
         f = fields[0]
-        if f.whole or f.constant or not f.axes:
-            return f if (f.whole or f.constant) else WHOLE
+        if f.whole or f.constant:
+            return f
+        if not f.axes:  # a vector (classic MLP): whole; a token sequence without a spatial field: still none
+            return WHOLE if len(ins[0]) == 1 else f
         return WHOLE if len(ins[0]) - 1 in positions_of(f) else f
 
 

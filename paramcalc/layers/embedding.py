@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Attr, Field, Layer, NoOps, REQUIRED, fmt_shape, register, torch_modules
+from .base import CONSTANT, Attr, Layer, NoOps, REQUIRED, fmt_shape, register, torch_modules
 from ..errors import RuleError
 
 
@@ -37,7 +37,7 @@ class Embedding(NoOps, Layer):
         return {}
 
     def receptive_field(self, a, ins, fields):
-        return Field()  # one token reads one id: no spatial field
+        return CONSTANT  # text has no pixels: no receptive field from here on
 
     def torch(self, a, ins, out):
         return torch_modules().TokenEmbedding(a.vocab, a.dim, a.positions)

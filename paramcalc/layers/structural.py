@@ -75,6 +75,10 @@ class Reshape(NoParams, NoOps, WholeField, Layer):
                             f"{fmt_shape(a.shape)} ({num.show(known)} elements)")
         return a.shape
 
+    def receptive_field(self, a, ins, fields):
+        f = fields[0]
+        return f if f.constant else WHOLE  # spatial axes cannot be followed through a reshape; text has none
+
     def torch(self, a, ins, out):
         return torch_modules().Reshape(out)
 
