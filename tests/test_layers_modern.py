@@ -231,6 +231,20 @@ def test_window_attention_pads_to_whole_windows_and_drops_the_shift_where_one_wi
     assert "channels-last" in error([{"type": "window_attention", "heads": 2}], [8, 9, 9, 2])
 
 
+def test_swin_v2_window_attention_has_a_logit_scale_and_a_position_bias_mlp_instead_of_a_table():
+    # torchvision swin_v2_t, first stage: C = 96, 3 heads, 8x8 windows on 64x64 tokens
+    x = one({"type": "window_attention", "version": 2, "heads": 3, "window": 8, "shift": 4}, [64, 64, 96])
+    assert x.param_shapes == {"logit_scale": (3, 1, 1), "qkv.weight": (288, 96), "qkv.bias": (288,),
+                              "proj.weight": (96, 96), "proj.bias": (96,), "cpb_mlp.0.weight": (512, 2),
+                              "cpb_mlp.0.bias": (512,), "cpb_mlp.2.weight": (3, 512)}
+    assert x.buffer_shapes == {"relative_coords_table": (1, 15, 15, 2), "relative_position_index": (8 ** 4,)}
+    N, w2 = 64 * 64, 64
+    # projections and both products, plus the bias MLP once over the 15 x 15 offsets: 2 -> 512 -> 3
+    assert x.ops["linear"] == N * 96 * 4 * 96 + 2 * N * w2 * 96 + 225 * 512 * (2 + 3)
+    merge = one({"type": "patch_merging", "version": 2}, [8, 8, 96])
+    assert merge.param_shapes == {"reduction.weight": (192, 384), "norm.weight": (192,), "norm.bias": (192,)}
+
+
 @covers("patch_merging")
 def test_patch_merging_halves_the_grid_and_doubles_the_width():
     x = one({"type": "patch_merging"}, [7, 7, 96])  # odd: padded to 8 first, as torchvision does
@@ -345,8 +359,11 @@ TORCH_CASES = {
     "channel_shuffle": ["input: [6, 3, 3]\nlayers: [{type: channel_shuffle, groups: 3}]"],
     "attention": ["input: [5, 8]\nlayers: [{type: attention, heads: 2}]",
                   "input: [5, 8]\nlayers: [{type: mha, heads: 4, kv_heads: 2, bias: false, causal: true}]"],
-    "window_attention": ["input: [9, 9, 8]\nlayers: [{type: window_attention, heads: 2, window: 4, shift: 2}]"],
-    "patch_merging": ["input: [5, 6, 4]\nlayers: [{type: patch_merging}]"],
+    "window_attention": ["input: [9, 9, 8]\nlayers: [{type: window_attention, heads: 2, window: 4, shift: 2}]",
+                         "input: [9, 9, 8]\nlayers: [{type: window_attention, version: 2, heads: 2, window: 4, "
+                         "shift: 2}]"],
+    "patch_merging": ["input: [5, 6, 4]\nlayers: [{type: patch_merging}]",
+                      "input: [5, 6, 4]\nlayers: [{type: patch_merging, version: 2}]"],
     "roi_align": ["input: [4, 10, 10]\nlayers: [{type: roi_align, regions: 3, output: 2}]"],
     "roi_pool": ["input: [4, 10, 10]\nlayers: [{type: roi_pool, regions: 2, output: [2, 3]}]"],
     "embedding": ["inputs: {ids: [6]}\nlayers: [{type: embedding, vocab: 10, dim: 4}]",

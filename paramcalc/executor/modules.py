@@ -6,6 +6,8 @@ Every forward here takes the layer's input tensors in order, as the graph module
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -364,9 +366,9 @@ class WindowAttention(nn.Module):
         if any(shifts):
             x = torch.roll(x, shifts=(-shifts[0], -shifts[1]), dims=(1, 2))
         windows = x.view(n, ph // w, w, pw // w, w, channels).transpose(2, 3).reshape(-1, w * w, channels)
-        q, k, v = self.qkv(windows).view(windows.shape[0], w * w, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-        scores = (q * (channels // self.heads) ** -0.5) @ k.transpose(-2, -1)
-        bias = self.relative_position_bias_table[self.relative_position_index].view(w * w, w * w, self.heads)
+        q, k, v = self._qkv(windows).view(windows.shape[0], w * w, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        scores = self._scores(q, k)
+        bias = self._bias_table()[self.relative_position_index].view(w * w, w * w, self.heads)
         scores = scores + bias.permute(2, 0, 1)
         if any(shifts):
             mask = self._region_mask(ph, pw, shifts, x.device)
@@ -377,23 +379,65 @@ class WindowAttention(nn.Module):
             out = torch.roll(out, shifts=shifts, dims=(1, 2))
         return out[:, :height, :width, :]
 
+    def _qkv(self, windows):
+        return self.qkv(windows)
+
+    def _scores(self, q, k):
+        return (q * (self.channels // self.heads) ** -0.5) @ k.transpose(-2, -1)
+
+    def _bias_table(self):
+        return self.relative_position_bias_table
+
     def extra_repr(self):
         return f"channels={self.channels}, heads={self.heads}, window={self.window}, shift={self.shift}"
+
+
+class WindowAttentionV2(WindowAttention):
+    """Swin V2's window attention (Liu et al., "Swin Transformer V2", CVPR 2022, Sections 3.3-3.4): cosine
+    similarity of q and k times a learnt per-head logit scale (at most 100), and a continuous position bias: an MLP
+    (2 -> 512 -> heads) over log-spaced window offsets, squashed to 16 * sigmoid. The key projection has no bias
+    (its third of qkv.bias is held at zero, as torchvision does). Tensors: logit_scale [heads, 1, 1], qkv, proj,
+    cpb_mlp.0 [512, 2] (+ bias), cpb_mlp.2 [heads, 512]; buffers relative_coords_table [1, 2w-1, 2w-1, 2] and
+    relative_position_index [w^4]."""
+
+    def __init__(self, channels: int, heads: int, window: int, shift: int, *, qkv_bias: bool, proj_bias: bool):
+        super().__init__(channels, heads, window, shift, qkv_bias=qkv_bias, proj_bias=proj_bias)
+        del self.relative_position_bias_table
+        self.logit_scale = nn.Parameter(torch.log(10 * torch.ones(self.heads, 1, 1)))
+        self.cpb_mlp = nn.Sequential(nn.Linear(2, 512), nn.ReLU(inplace=True), nn.Linear(512, self.heads, bias=False))
+        offsets = torch.arange(-(self.window - 1), self.window, dtype=torch.float32) / max(self.window - 1, 1) * 8
+        table = torch.stack(torch.meshgrid(offsets, offsets, indexing="ij"), dim=-1).unsqueeze(0)
+        self.register_buffer("relative_coords_table", torch.sign(table) * torch.log2(table.abs() + 1.0) / 3.0)
+
+    def _qkv(self, windows):
+        bias = self.qkv.bias
+        if bias is not None:
+            third = bias.numel() // 3
+            bias = torch.cat([bias[:third], torch.zeros_like(bias[third:2 * third]), bias[2 * third:]])
+        return F.linear(windows, self.qkv.weight, bias)
+
+    def _scores(self, q, k):
+        scale = torch.clamp(self.logit_scale, max=math.log(100.0)).exp()
+        return F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1) * scale
+
+    def _bias_table(self):
+        return 16 * torch.sigmoid(self.cpb_mlp(self.relative_coords_table).view(-1, self.heads))
 
 
 class PatchMerging(nn.Module):
     """Swin's patch merging on [N, H, W, C]: zero-pad odd sizes, concatenate each 2x2 neighbourhood's tokens in the
     order (0,0), (1,0), (0,1), (1,1), layer-normalise over 4C, project to 2C without bias."""
 
-    def __init__(self, channels: int, eps: float):
+    def __init__(self, channels: int, eps: float, norm_after: bool = False):
         super().__init__()
         self.reduction = nn.Linear(4 * int(channels), 2 * int(channels), bias=False)
-        self.norm = nn.LayerNorm(4 * int(channels), eps=eps)
+        self.norm = nn.LayerNorm((2 if norm_after else 4) * int(channels), eps=eps)
+        self.norm_after = norm_after  # Swin V2: reduce, then normalise
 
     def forward(self, x):
         x = F.pad(x, (0, 0, 0, x.shape[2] % 2, 0, x.shape[1] % 2))
         x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
-        return self.reduction(self.norm(x))
+        return self.norm(self.reduction(x)) if self.norm_after else self.reduction(self.norm(x))
 
 
 class RegionPool(nn.Module):

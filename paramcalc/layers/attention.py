@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import (BIAS, ELEMENTWISE, LINEAR, NORM, SOFTMAX, WHOLE, Attr, AxisField, Field, Layer, REQUIRED,
+from .base import (ACTIVATION, BIAS, ELEMENTWISE, LINEAR, NORM, SOFTMAX, WHOLE, Attr, AxisField, Field, Layer, REQUIRED,
                    fmt_shape, positions_of, register, torch_modules)
+
+CPB_HIDDEN = 512  # Swin V2's continuous position bias MLP: 2 -> 512 -> heads (Liu et al., CVPR 2022, Section 3.4)
 
 
 def _tokens(ins, name):
@@ -119,7 +121,7 @@ def _grid_field(field: Field, kernel, stride, centred: bool = False) -> Field:
         return field
     if positions_of(field) != (0, 1):
         return WHOLE
-    before = num.floordiv(kernel - 1, 2) if centred else 0
+    before = num.div(kernel - 1, 2) if centred else 0  # half a token for even windows
     axes = tuple(AxisField(num.normalize(ax.size + (kernel - 1) * ax.stride), num.normalize(ax.stride * stride),
                            num.normalize(ax.padding + before * ax.stride)) for ax in field.axes)
     return Field(axes, aligned=field.aligned, positions=field.positions)
@@ -143,6 +145,8 @@ class WindowAttention(Layer):
         "shift": Attr("count", 0, doc="cyclic shift in tokens (Swin: window // 2 in every second block)"),
         "qkv_bias": Attr("bool", True),
         "proj_bias": Attr("bool", True),
+        "version": Attr("choice", 1, choices=(1, 2), doc="2: Swin V2's scaled cosine attention and log-spaced "
+                                                        "continuous position bias (an MLP of 512 hidden units)"),
     }
 
     def check_attrs(self, a):
@@ -162,17 +166,27 @@ class WindowAttention(Layer):
 
     def params(self, a, ins, out):
         h, w, c, padded = self.dims(a, ins)
-        tensors = {"relative_position_bias_table": (num.normalize((2 * a.window - 1) ** 2), a.heads),
-                   "qkv.weight": (3 * c, c)}
+        if a.version == 2:
+            tensors = {"logit_scale": (a.heads, 1, 1), "qkv.weight": (3 * c, c)}
+        else:
+            tensors = {"relative_position_bias_table": (num.normalize((2 * a.window - 1) ** 2), a.heads),
+                       "qkv.weight": (3 * c, c)}
         if a.qkv_bias:
             tensors["qkv.bias"] = (3 * c,)
         tensors["proj.weight"] = (c, c)
         if a.proj_bias:
             tensors["proj.bias"] = (c,)
+        if a.version == 2:
+            tensors.update({"cpb_mlp.0.weight": (CPB_HIDDEN, 2), "cpb_mlp.0.bias": (CPB_HIDDEN,),
+                            "cpb_mlp.2.weight": (a.heads, CPB_HIDDEN)})
         return tensors
 
     def buffers(self, a, ins, out):
-        return {"relative_position_index": (num.normalize(a.window ** 4),)}
+        index = {"relative_position_index": (num.normalize(a.window ** 4),)}
+        if a.version == 2:
+            side = num.normalize(2 * a.window - 1)
+            return {"relative_coords_table": (1, side, side, 2), **index}
+        return index
 
     def shifted(self, a, padded) -> bool:
         """Whether any axis is rolled: torchvision drops the shift on an axis that one window covers."""
@@ -191,6 +205,15 @@ class WindowAttention(Layer):
         bias = (3 * c if a.qkv_bias else 0) + (c if a.proj_bias else 0)
         if bias:
             ops[BIAS] = num.normalize(tokens * bias)
+        if a.version == 2:
+            # The bias MLP runs once over the (2w-1)^2 offsets; q and k are L2-normalised, the scores scaled by
+            # the learnt logit scale (in place of q's 1/sqrt(d)), the bias squashed by 16 * sigmoid.
+            offsets = num.normalize((2 * a.window - 1) ** 2)
+            ops[LINEAR] = num.normalize(ops[LINEAR] + offsets * CPB_HIDDEN * (2 + a.heads))
+            ops[BIAS] = num.normalize(ops.get(BIAS, 0) + offsets * CPB_HIDDEN)
+            ops[NORM] = num.normalize(2 * tokens * c)
+            ops[ACTIVATION] = num.normalize(offsets * CPB_HIDDEN + offsets * a.heads)
+            ops[ELEMENTWISE] = num.normalize(scores * (3 if self.shifted(a, padded) else 2))
         return ops
 
     def receptive_field(self, a, ins, fields):
@@ -200,8 +223,9 @@ class WindowAttention(Layer):
 
     def torch(self, a, ins, out):
         h, w, c, padded = self.dims(a, ins)
-        return torch_modules().WindowAttention(c, a.heads, a.window, a.shift, qkv_bias=a.qkv_bias,
-                                               proj_bias=a.proj_bias)
+        m = torch_modules()
+        cls = m.WindowAttentionV2 if a.version == 2 else m.WindowAttention
+        return cls(c, a.heads, a.window, a.shift, qkv_bias=a.qkv_bias, proj_bias=a.proj_bias)
 
 
 @register
@@ -212,7 +236,8 @@ class PatchMerging(Layer):
 
     type = "patch_merging"
     summary = "Swin's 2x2 patch merging on channels-last [H, W, C] -> [H/2, W/2, 2C]; reduction.weight, norm"
-    attributes = {"eps": Attr("number", 1e-5)}
+    attributes = {"eps": Attr("number", 1e-5),
+                  "version": Attr("choice", 1, choices=(1, 2), doc="2: Swin V2 normalises after the reduction (2C)")}
 
     def shape(self, a, ins):
         h, w, c = _channels_last(ins, self.type)
@@ -220,7 +245,8 @@ class PatchMerging(Layer):
 
     def params(self, a, ins, out):
         c = ins[0][2]
-        return {"reduction.weight": (2 * c, 4 * c), "norm.weight": (4 * c,), "norm.bias": (4 * c,)}
+        width = 2 * c if a.version == 2 else 4 * c
+        return {"reduction.weight": (2 * c, 4 * c), "norm.weight": (width,), "norm.bias": (width,)}
 
     def buffers(self, a, ins, out):
         return {}
@@ -228,10 +254,10 @@ class PatchMerging(Layer):
     def ops(self, a, ins, out):
         c = ins[0][2]
         merged = num.normalize(out[0] * out[1] * 4 * c)
-        return {LINEAR: num.normalize(merged * 2 * c), NORM: merged}
+        return {LINEAR: num.normalize(merged * 2 * c), NORM: num.div(merged, 2) if a.version == 2 else merged}
 
     def receptive_field(self, a, ins, fields):
         return _grid_field(fields[0], 2, 2)
 
     def torch(self, a, ins, out):
-        return torch_modules().PatchMerging(ins[0][2], float(a.eps))
+        return torch_modules().PatchMerging(ins[0][2], float(a.eps), norm_after=a.version == 2)
