@@ -246,3 +246,30 @@ def test_swin_v2_t_matches_torchvisions():
         for p in reference.parameters():
             p.add_(torch.randn_like(p) * 0.01)
     _same_module(torch, reference, ours, _swin_names, torch.randn(2, 3, 64, 64))
+
+
+# ------------------------------------------------------------------------------- other tools' counts
+
+# Measured with the tools themselves on torchvision 0.29.1's models (torch 2.14.1, CPU, eval(), batch 1,
+# 3x224x224, random weights): fvcore 0.1.5.post20221221 FlopCountAnalysis(...).total(); thop 0.1.1-2209072238
+# profile(); ptflops 0.7.5 get_model_complexity_info(backend='pytorch'); torch.utils.flop_counter.FlopCounterMode
+# (ViT with gradients on; Swin and ConvNeXt under no_grad, where nothing differs for them).
+PEER_COUNTS = {
+    "vit_b_16": {"fvcore": 16_867_412_736, "thop": 11_286_254_592, "ptflops": 17_606_030_584,
+                 "flopcounter": 33_697_001_472},
+    "swin_t": {"fvcore": 4_509_232_128, "thop": 2_978_099_712, "ptflops": 3_128_183_416,
+               "flopcounter": 8_981_133_312},
+    "convnext_tiny": {"fvcore": 4_470_437_376, "thop": 4_464_149_760, "ptflops": 4_488_347_368,
+                      "flopcounter": 8_911_062_528},
+}
+
+
+@pytest.mark.parametrize("name,tool", [(n, t) for n, tools in PEER_COUNTS.items() for t in tools])
+def test_conventions_reproduce_what_the_tools_count_for_attention_and_layer_norms(name, tool):
+    # What differs: fvcore skips nn.MultiheadAttention's scaled_dot_product_attention but counts Swin's matmuls;
+    # thop counts no attention layer at all (no counter for MultiheadAttention, Swin's projections are functional)
+    # nor ConvNeXt's LayerNorm2d (a subclass); ptflops' MultiheadAttention hook counts projections, products, q's
+    # scaling and the softmax, but no hook sees Swin's functional projections.
+    from paramcalc import conventions
+
+    assert conventions.apply(analyze(load_graph(resolve(name))), tool).compute == PEER_COUNTS[name][tool]

@@ -176,7 +176,8 @@ def test_self_attention_has_multiheadattentions_tensors_and_counts_both_products
     assert x.param_shapes == {"in_proj_weight": (3 * E, E), "in_proj_bias": (3 * E,),
                               "out_proj.weight": (E, E), "out_proj.bias": (E,)}
     # q, k, v: L x E x 3E; scores Q·Kᵀ: h x L x L x E/h; A·V: the same; out: L x E x E
-    assert x.ops["linear"] == L * E * 3 * E + 2 * h * L * L * (E // h) + L * E * E
+    assert x.ops["linear"] == L * E * 3 * E + L * E * E and x.ops["attention"] == 2 * h * L * L * (E // h)
+    assert x.macs == L * E * 3 * E + 2 * h * L * L * (E // h) + L * E * E
     assert x.ops["softmax"] == h * L * L and x.ops["bias"] == L * 4 * E
     assert x.sequence == (L, 2 * L * E)
 
@@ -216,7 +217,7 @@ def test_window_attention_has_shiftedwindowattentions_tensors():
                               "qkv.bias": (288,), "proj.weight": (96, 96), "proj.bias": (96,)}
     assert x.buffer_shapes == {"relative_position_index": (7 ** 4,)}
     N, w2 = 56 * 56, 49
-    assert x.ops["linear"] == N * 96 * 4 * 96 + 2 * N * w2 * 96
+    assert x.ops["linear"] == N * 96 * 4 * 96 and x.ops["attention"] == 2 * N * w2 * 96
     assert x.ops["softmax"] == 3 * N * w2
     # bias table and shift mask added to every score, q scaled
     assert x.ops["elementwise"] == N * 96 + 2 * 3 * N * w2
@@ -240,7 +241,7 @@ def test_swin_v2_window_attention_has_a_logit_scale_and_a_position_bias_mlp_inst
     assert x.buffer_shapes == {"relative_coords_table": (1, 15, 15, 2), "relative_position_index": (8 ** 4,)}
     N, w2 = 64 * 64, 64
     # projections and both products, plus the bias MLP once over the 15 x 15 offsets: 2 -> 512 -> 3
-    assert x.ops["linear"] == N * 96 * 4 * 96 + 2 * N * w2 * 96 + 225 * 512 * (2 + 3)
+    assert x.ops["linear"] == N * 96 * 4 * 96 + 225 * 512 * (2 + 3) and x.ops["attention"] == 2 * N * w2 * 96
     merge = one({"type": "patch_merging", "version": 2}, [8, 8, 96])
     assert merge.param_shapes == {"reduction.weight": (192, 384), "norm.weight": (192,), "norm.bias": (192,)}
 
@@ -267,7 +268,7 @@ def test_matmul_of_two_activations_broadcasts_batch_axes():
     a = run([{"name": "x", "type": "matmul", "transpose_b": True, "inputs": ["q", "k"]}],
             inputs={"q": [12, 197, 64], "k": [12, 197, 64]})
     x = a.layer("x")
-    assert x.output_shape == (1, 12, 197, 197) and x.ops["linear"] == 12 * 197 * 64 * 197
+    assert x.output_shape == (1, 12, 197, 197) and nonzero(x.ops) == {"attention": 12 * 197 * 64 * 197}
     assert "differs from" in error([{"type": "matmul", "inputs": ["a", "b"]}], inputs={"a": [3, 4], "b": [5, 6]})
 
 

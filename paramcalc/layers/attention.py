@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import (ACTIVATION, BIAS, ELEMENTWISE, LINEAR, NORM, SOFTMAX, WHOLE, Attr, AxisField, Field, Layer, REQUIRED,
-                   fmt_shape, positions_of, register, torch_modules)
+from .base import (ACTIVATION, ATTENTION, BIAS, ELEMENTWISE, LINEAR, NORM, SOFTMAX, WHOLE, Attr, AxisField, Field,
+                   Layer, REQUIRED, fmt_shape, positions_of, register, torch_modules)
 
 CPB_HIDDEN = 512  # Swin V2's continuous position bias MLP: 2 -> 512 -> heads (Liu et al., CVPR 2022, Section 3.4)
 
@@ -81,7 +81,7 @@ class Attention(Layer):
         length, embed, head_dim, kv_heads, kv_width = self.dims(a, ins)
         projections = num.normalize(length * embed * (2 * embed + 2 * kv_width))  # q, k, v and out
         products = num.normalize(2 * length * length * embed)  # Q·Kᵀ and A·V: heads x L x L x head_dim each
-        ops = {LINEAR: num.normalize(projections + products),
+        ops = {LINEAR: projections, ATTENTION: products,
                SOFTMAX: num.normalize(a.heads * length * length),
                ELEMENTWISE: num.normalize(length * embed)}  # q scaled by 1/sqrt(head_dim)
         if a.bias:
@@ -199,7 +199,7 @@ class WindowAttention(Layer):
         tokens = num.prod(padded)  # attention runs on the padded map
         area = a.window * a.window
         scores = num.normalize(a.heads * tokens * area)  # per window heads x w^2 x w^2
-        ops = {LINEAR: num.normalize(tokens * c * 4 * c + 2 * tokens * area * c),
+        ops = {LINEAR: num.normalize(tokens * c * 4 * c), ATTENTION: num.normalize(2 * tokens * area * c),
                SOFTMAX: scores,
                ELEMENTWISE: num.normalize(tokens * c + scores * (2 if self.shifted(a, padded) else 1))}
         bias = (3 * c if a.qkv_bias else 0) + (c if a.proj_bias else 0)

@@ -23,9 +23,11 @@ from ..expr import evaluate
 
 Shape = tuple  # of int | sympy.Expr, without the batch axis
 
-# Operation categories. MACs = conv + linear (multiply-accumulates); everything else is counted in element operations.
+# Operation categories. MACs = conv + linear + attention (multiply-accumulates); everything else is counted in element
+# operations.
 CONV = "conv"                # multiply-accumulates of convolutions (transposed too)
-LINEAR = "linear"            # multiply-accumulates of fully connected layers / matrix products
+LINEAR = "linear"            # multiply-accumulates of fully connected layers (and attention's projections)
+ATTENTION = "attention"      # multiply-accumulates of products of two activations: attention's Q·Kᵀ and A·V, matmul
 BIAS = "bias"                # one add per output element of a biased conv/linear
 NORM = "normalization"       # elements normalised (batch/layer/group norm, LRN)
 ACTIVATION = "activation"    # elements passed through a non-linearity
@@ -33,8 +35,8 @@ POOLING = "pooling"          # elements read by pooling windows (output elements
 ELEMENTWISE = "elementwise"  # adds/multiplies that merge tensors: output elements x (inputs - 1)
 UPSAMPLING = "upsampling"    # output elements produced by interpolation
 SOFTMAX = "softmax"          # elements normalised by softmax
-CATEGORIES = (CONV, LINEAR, BIAS, NORM, ACTIVATION, POOLING, ELEMENTWISE, UPSAMPLING, SOFTMAX)
-MAC_CATEGORIES = (CONV, LINEAR)
+CATEGORIES = (CONV, LINEAR, ATTENTION, BIAS, NORM, ACTIVATION, POOLING, ELEMENTWISE, UPSAMPLING, SOFTMAX)
+MAC_CATEGORIES = (CONV, LINEAR, ATTENTION)
 
 
 # ----------------------------------------------------------------------------------------------- attributes

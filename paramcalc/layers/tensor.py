@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import (CONSTANT, ELEMENTWISE, LINEAR, WHOLE, Attr, Field, KeepsField, Layer, NoOps, NoParams, REQUIRED,
-                   as_float, fmt_shape, numel, positions_of, register, torch_modules)
+from .base import (ATTENTION, CONSTANT, ELEMENTWISE, WHOLE, Attr, Field, KeepsField, Layer, NoOps, NoParams,
+                   REQUIRED, as_float, fmt_shape, numel, positions_of, register, torch_modules)
 from .merge import broadcast
 
 
@@ -96,7 +96,7 @@ class Matmul(NoParams, Layer):
 
     def ops(self, a, ins, out):
         batch, m, k, n = self.dims(a, ins)
-        return {LINEAR: num.normalize(numel(batch) * m * k * n)}
+        return {ATTENTION: num.normalize(numel(batch) * m * k * n)}
 
     def required_equal(self, a, ins):
         left, right = ins
