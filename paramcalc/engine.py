@@ -3,7 +3,8 @@
 Conventions (written once, here and in README):
 - params: elements of trainable tensors (PyTorch's ``parameters()``); buffers: non-trainable tensors such as
   BatchNorm's running_mean and running_var (PyTorch's ``buffers()``, without ``num_batches_tracked``).
-- MACs: multiply-accumulates of conv, transposed conv and linear layers; this is what torchvision publishes as "GFLOPS".
+- MACs: multiply-accumulates of conv, transposed conv and linear layers and of attention's products of two
+  activations (Q·Kᵀ, A·V); this is what torchvision publishes as "GFLOPS".
 - FLOPs: 2 x MACs, the convention of ``torch.utils.flop_counter``. Bias adds, normalisation, activations, pooling
   and element-wise merges are not in FLOPs; they are counted separately, per category, in ``ops``.
 - Activation memory: the elements of every layer's output, x batch x dtype size (what a training step keeps);
