@@ -458,3 +458,44 @@ def test_roi_align_of_a_constant_map_is_that_constant():
     y = model(torch.full((1, 2, 10, 10), 3.0))
     assert y.shape == (1, 3, 2, 2, 2)
     torch.testing.assert_close(y, torch.full_like(y, 3.0))
+
+
+def test_attention_written_from_primitives_equals_the_attention_layer():
+    # BERT's way (bert_base.yaml): q, k, v projections, heads split by reshape + permute, Q·Kᵀ, 1/sqrt(d), softmax,
+    # A·V, heads merged, output projection - the same function as one attention layer with the same weights, and the
+    # same count: the composite's MACs are the sum of its parts'.
+    torch = _torch()
+    model = _built("""
+inputs: {x: [5, 8]}
+outputs: [out, fused]
+layers:
+  - {name: q, type: linear, out: 8, input: x}
+  - {name: k, type: linear, out: 8, input: x}
+  - {name: v, type: linear, out: 8, input: x}
+  - {name: qh, type: reshape, shape: [5, 2, 4], input: q}
+  - {name: qp, type: permute, order: [0, 2, 1, 3]}
+  - {name: kh, type: reshape, shape: [5, 2, 4], input: k}
+  - {name: kp, type: permute, order: [0, 2, 1, 3]}
+  - {name: vh, type: reshape, shape: [5, 2, 4], input: v}
+  - {name: vp, type: permute, order: [0, 2, 1, 3]}
+  - {name: scores, type: matmul, transpose_b: true, inputs: [qp, kp]}
+  - {name: scaled, type: scale, factor: 0.5}
+  - {name: probs, type: softmax, axis: -1}
+  - {name: context, type: matmul, inputs: [probs, vp]}
+  - {name: merged, type: permute, order: [0, 2, 1, 3]}
+  - {name: flat, type: reshape, shape: [5, 8]}
+  - {name: out, type: linear, out: 8}
+  - {name: fused, type: attention, heads: 2, input: x}
+""")
+    fused = model.layer_module("fused")
+    with torch.no_grad():
+        fused.in_proj_weight.copy_(torch.cat([model.layer_module(n).weight for n in "qkv"]))
+        fused.in_proj_bias.copy_(torch.cat([model.layer_module(n).bias for n in "qkv"]))
+        fused.out_proj.weight.copy_(model.layer_module("out").weight)
+        fused.out_proj.bias.copy_(model.layer_module("out").bias)
+        written, one_layer = model(torch.randn(3, 5, 8))
+    torch.testing.assert_close(written, one_layer, rtol=1e-5, atol=1e-5)
+    a = model.analysis
+    parts = sum(a.layer(n).macs for n in ("q", "k", "v", "scores", "context", "out"))
+    assert parts == a.layer("fused").macs and a.layer("fused").params == sum(a.layer(n).params for n in "qkv") + \
+        a.layer("out").params
