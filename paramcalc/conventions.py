@@ -66,7 +66,8 @@ class Convention:
 
 
 POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool")
-MACS = (Term("conv", label="conv multiply-adds", column="conv"), Term("linear", label="linear multiply-adds", column="linear"),
+MACS = (Term("conv", label="conv multiply-adds", column="conv"),
+        Term("linear", label="linear multiply-adds", column="linear"),
         Term("attention", label="attention multiply-adds (Q·Kᵀ and A·V)", column="attention"))
 # Layers whose multiply-adds run as nn.Linear modules (hooks see them); attention layers run theirs inside one module
 # (nn.MultiheadAttention) or as functional calls (torchvision's Swin), which hook-based counters miss.

@@ -349,7 +349,8 @@ def test_position_embeddings_need_enough_rows():
 
 TORCH_CASES = {
     "parameter": ["input: [4, 3, 3]\nlayers:\n  - {name: g, type: parameter, shape: [4, 1, 1]}\n"
-                  "  - {type: multiply, inputs: [input, g]}\n  - {type: parameter, shape: [1, 3, 4], batch_axis: true}"],
+                  "  - {type: multiply, inputs: [input, g]}\n"
+                  "  - {type: parameter, shape: [1, 3, 4], batch_axis: true}"],
     "scale": ["input: [4, 3]\nlayers: [{type: scale, factor: 0.125}]"],
     "matmul": ["inputs: {a: [2, 3, 4], b: [2, 5, 4]}\nlayers: [{type: matmul, transpose_b: true, inputs: [a, b]}]",
                "inputs: {a: [2, 3, 4], b: [4, 5]}\nlayers: [{type: bmm, inputs: [a, b]}]"],

@@ -8,6 +8,7 @@ A layer type is one class. Its rules, each a method, sit together:
   receptive_field(a, ins, fields) -> the output's receptive field per spatial axis
 and, for the executor only, a sixth:
   torch(a, ins, out)        -> the torch.nn.Module computing the layer (torch imported inside the rule, never here)
+Optional: sequence(a, ins, out) -> (tokens, key/value cache elements) for self-attention (per-token FLOPs, KV cache).
 ``a`` holds the layer's validated attributes, ``ins`` the input shapes. Rules raise RuleError for bad input.
 """
 
@@ -48,7 +49,8 @@ REQUIRED = object()
 class Attr:
     """One attribute of a layer type: how to read it from YAML, and its default (REQUIRED if none)."""
 
-    kind: str  # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes | axes
+    # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes | axes
+    kind: str
     default: Any = REQUIRED
     choices: tuple = ()
     doc: str = ""

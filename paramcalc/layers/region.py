@@ -35,7 +35,8 @@ class _RegionPool(NoParams, Layer):
 @register
 class RoIAlign(_RegionPool):
     type = "roi_align"
-    summary = "RoIAlign (Mask R-CNN): [C, H, W] -> [R, C, h, w] by bilinear sampling of `sampling_ratio`^2 points per bin"
+    summary = ("RoIAlign (Mask R-CNN): [C, H, W] -> [R, C, h, w], bilinear sampling of `sampling_ratio`^2 points "
+               "per bin")
     attributes = {**_RegionPool.attributes,
                   "sampling_ratio": Attr("size", 2, doc="sampling points per bin along each axis (torchvision's "
                                                         "MultiScaleRoIAlign uses 2)")}
