@@ -98,11 +98,14 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
             Term(INPUT, 4, ("layernorm", "groupnorm"), affine=5, label="layer/group_norm: 4 per input, 5 if affine", column="norm"),
             Term("normalization", 5, ("patch_merging",), label="Swin patch merging's layer_norm: 5 per element",
                  column="merge norm"),
-            Term(INPUT, 1, ("adaptive_avgpool", "global_avgpool"), label="adaptive_avg_pool2d: 1 per input element", column="pooling"),
-            Term(OUTPUT, 1, ("upsample:mode=nearest",), label="upsample_nearest2d: 1 per output element", column="nearest"),
-            Term(OUTPUT, 4, ("upsample:mode=bilinear",), label="upsample_bilinear2d: 4 per output element", column="bilinear"),
+            # fvcore has handles for the 2-D forms only (aten::adaptive_avg_pool2d, upsample_nearest2d,
+            # upsample_bilinear2d): the 1-D and 3-D ones (r3d_18's AdaptiveAvgPool3d, trilinear) count 0.
+            Term(INPUT, 1, ("adaptive_avgpool/2d", "global_avgpool/2d"), label="adaptive_avg_pool2d: 1 per input element", column="pooling"),
+            Term(OUTPUT, 1, ("upsample:mode=nearest/2d",), label="upsample_nearest2d: 1 per output element", column="nearest"),
+            Term(OUTPUT, 4, ("upsample:mode=bilinear/2d",), label="upsample_bilinear2d: 4 per output element", column="bilinear"),
         ),
-        note="linear and conv bias, activations (GELU too), max pooling, element-wise adds and softmax are not counted"),
+        note="linear and conv bias, activations (GELU too), max pooling, element-wise adds and softmax are not "
+             "counted; adaptive average pooling and upsampling only in their 2-D forms"),
     Convention(
         "ptflops", "ptflops 0.7.5, backend='pytorch' (count_functional=True, the default)", "MACs",
         MACS[:1] + (
@@ -198,11 +201,16 @@ def get(name: str) -> Convention:
 
 
 def _selects(term: Term, layer, attrs) -> bool:
+    """Whether ``term`` counts ``layer``: a selector is a type, optionally ``:attr=value`` and ``/Nd`` (the layer's
+    input has N spatial axes: fvcore counts aten::adaptive_avg_pool2d but not its 1-D and 3-D forms)."""
     if not term.types:
         return True
     for selector in term.types:
+        selector, _, rank = selector.partition("/")
         kind, _, condition = selector.partition(":")
         if kind != layer.type:
+            continue
+        if rank and (not layer.input_shapes or f"{len(layer.input_shapes[0]) - 2}d" != rank):
             continue
         if not condition:
             return True

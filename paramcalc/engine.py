@@ -7,9 +7,10 @@ Conventions (written once, here and in README):
   activations (Q·Kᵀ, A·V); this is what torchvision publishes as "GFLOPS".
 - FLOPs: 2 x MACs, the convention of ``torch.utils.flop_counter``. Bias adds, normalisation, activations, pooling
   and element-wise merges are not in FLOPs; they are counted separately, per category, in ``ops``.
-- Activation memory: the elements of every layer's output, x batch x dtype size (what a training step keeps);
-  peak activation memory: the most bytes alive at once during inference when each tensor is freed after its last use
-  (None for symbolic sizes: which tensors peak together depends on their values).
+- Activation memory: the elements of the graph inputs and of every layer's output, x batch x dtype size (what a
+  training step keeps for its backward pass); peak activation memory: the most of those same bytes alive at once
+  during inference when each tensor is freed after its last use (None for symbolic sizes: which tensors peak
+  together depends on their values). Both count the input, so the peak never exceeds the total.
 - Weight memory: (params + buffers) x dtype size.
 """
 
@@ -36,6 +37,7 @@ class ReceptiveField:
     padding: tuple | None
     whole: bool = False
     aligned: bool = True
+    global_context: bool = False   # a merged branch (an SE gate) sees the whole input; size is the spatial path's
 
 
 @dataclass(frozen=True)
@@ -123,11 +125,11 @@ def _input_field(shape) -> Field:
     return Field(tuple(AxisField(1, 1, 0) for _ in shape[1:]))
 
 
-def _public_field(f: Field, extent: tuple) -> ReceptiveField:
+def _public_field(f: Field, extent: tuple, context: bool = False) -> ReceptiveField:
     if f.whole:
         return ReceptiveField(size=extent, stride=None, padding=None, whole=True)
     return ReceptiveField(size=tuple(a.size for a in f.axes), stride=tuple(a.stride for a in f.axes),
-                          padding=tuple(a.padding for a in f.axes), aligned=f.aligned)
+                          padding=tuple(a.padding for a in f.axes), aligned=f.aligned, global_context=context)
 
 
 def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
@@ -146,25 +148,37 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
     nbytes = DTYPE_BYTES[dtype]
     shapes: dict[str, tuple] = {}
     fields: dict[str, Field] = {}
+    origins: dict[str, str] = {}   # the type of the layer that last changed each tensor's shape (its layout)
+    contexts: dict[str, bool] = {}  # whether a whole-input branch was merged into each tensor's spatial path
     for name, shape in graph.inputs:
         shapes[name] = shape
         fields[name] = _input_field(shape)
+        origins[name] = "input"
+        contexts[name] = False
     extent = tuple(graph.inputs[0][1][1:])
-    warnings: list[str] = []
+    warnings: list[str] = list(graph.warnings)
     constraints: list = []
     results = []
     by_name: dict[str, LayerResult] = {}
     for node in graph.nodes:
-        result = _analyze_node(graph, node, shapes, fields, extent, batch, warnings, constraints, by_name)
+        result = _analyze_node(graph, node, shapes, fields, contexts, extent, batch, warnings, constraints, by_name)
         results.append(result)
         by_name[node.name] = result
+        first = node.inputs[0] if node.inputs else None  # a learnt tensor has no input
+        origins[node.name] = origins[first] if first is not None and shapes[node.name] == shapes[first] \
+            else node.type
+        warnings.extend(f"{node.name}: {note}" for note in
+                        REGISTRY[node.type].notes(node.attrs, tuple(shapes[i] for i in node.inputs),
+                                                  tuple(origins[i] for i in node.inputs)))
 
     total_params = num.total(r.params for r in results)
     trainable = num.total(r.trainable_params for r in results)
     buffers = num.total(r.buffers for r in results)
     ops = {c: num.total(r.ops.get(c, 0) for r in results) for c in CATEGORIES}
     macs = num.total(ops[c] for c in MAC_CATEGORIES)
-    activation_elements = num.total(r.activation_elements for r in results)
+    # Activation memory, in all and at the peak, counts the same tensors: the graph inputs and every layer's output.
+    input_elements = num.total(num.prod(shape) * batch for _, shape in graph.inputs)
+    activation_elements = num.normalize(input_elements + num.total(r.activation_elements for r in results))
     out_name = graph.outputs[0]
     last_spatial = next((r for r in reversed(results)
                          if r.receptive_field is not None and not r.receptive_field.whole), None)
@@ -173,8 +187,8 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         ops=ops, weight_bytes=num.normalize((total_params + buffers) * nbytes),
         activation_bytes=num.normalize(activation_elements * nbytes),
         peak_activation_bytes=_times(_peak_elements(graph, shapes, batch), nbytes),
-        receptive_field=_public_field(fields[out_name], extent) if fields[out_name].axes or fields[out_name].whole
-        else None,
+        receptive_field=_public_field(fields[out_name], extent, contexts[out_name])
+        if fields[out_name].axes or fields[out_name].whole else None,
         layers_with_params=sum(1 for r in results if r.param_shapes),
         spatial_receptive_field=last_spatial.receptive_field if last_spatial else None,
         spatial_receptive_field_layer=last_spatial.name if last_spatial else None,
@@ -203,7 +217,8 @@ def _sequence_stats(results, flops, batch, nbytes) -> SequenceStats | None:
                          kv_cache_elements=cache, kv_cache_bytes=num.normalize(cache * nbytes))
 
 
-def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings, constraints, done) -> LayerResult:
+def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, warnings, constraints,
+                  done) -> LayerResult:
     layer = REGISTRY[node.type]
     a = node.attrs
     ins = tuple(shapes[i] for i in node.inputs)
@@ -234,6 +249,8 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings, co
                         f"the largest is reported")
     shapes[node.name] = out
     fields[node.name] = field
+    contexts[node.name] = not field.whole and (field.global_context or any(
+        contexts[i] for i in node.inputs if not fields[i].whole))
     params = num.total(num.prod(s) for n, s in param_shapes.items() if n not in shared)
     macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
     spatial = bool(field.axes) or field.whole
@@ -245,7 +262,7 @@ def _analyze_node(graph, node: Node, shapes, fields, extent, batch, warnings, co
         buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
         macs=macs, flops=num.normalize(2 * macs), ops=ops,
         activation_elements=num.normalize(num.prod(out) * batch),
-        receptive_field=_public_field(field, extent) if spatial else None,
+        receptive_field=_public_field(field, extent, contexts[node.name]) if spatial else None,
         scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins), shared=shared,
         sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import num
 from .errors import UsageError
 from .explore import Evaluator, Point
 
@@ -129,6 +130,8 @@ def solve(target, symbol: str, budgets: Budgets, *, sets=None, batch=1, dtype="f
         raise UsageError("give at least one budget: --max-params, --max-macs, --max-activations or --min-rf")
     ev = Evaluator(target, [symbol], sets=sets, batch=batch, dtype=dtype, convention=convention, method=method)
     notes = []
+    if budgets.min_rf is not None:
+        _check_field_depends_on(ev, symbol, budgets)
     first = _first_buildable(ev)
     lowest = None
     if budgets.min_rf is not None:
@@ -169,6 +172,23 @@ def solve(target, symbol: str, budgets: Budgets, *, sets=None, batch=1, dtype="f
     if not broken and not nxt.constraints_ok:
         broken = ["the shape constraints (" + "; ".join(c.text for c in ev.constraints) + ")"]
     return Solution(symbol, answer, at, nxt, tuple(broken), lowest, monotone, tuple(notes))
+
+
+def _check_field_depends_on(ev, symbol, budgets) -> None:
+    """--min-rf searches the symbol for a field; one that the symbol does not change is said in one line instead of
+    a search to 2**40 (kept when other budgets still have something to solve and the field already suffices)."""
+    if ev.method != "symbolic":
+        return  # a symbol that sets a repeat count: the depth, and with it the field, changes per value
+    field = ev.exprs.get("receptive_field")
+    if field is None:
+        raise UsageError(f"--min-rf {budgets.min_rf}: {ev.path} has no spatial receptive field to reach")
+    if not num.is_concrete(field):
+        return
+    if field >= budgets.min_rf and budgets.has_upper:
+        return
+    verdict = "always reaches" if field >= budgets.min_rf else "never reaches"
+    raise UsageError(f"--min-rf {budgets.min_rf}: the receptive field of {ev.path} does not depend on {symbol} "
+                     f"(it is {field} at every value), so it {verdict} {budgets.min_rf}; nothing to solve for")
 
 
 def _smallest_reaching(ev, budgets, first):

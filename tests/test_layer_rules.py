@@ -405,8 +405,8 @@ def test_softmax_keeps_the_shape():
     assert nonzero(x.ops) == {"softmax": 10}
 
 
-@covers("dropout", "identity")
-@pytest.mark.parametrize("kind", ["dropout", "identity"])
+@covers("dropout", "identity", "stochastic_depth")
+@pytest.mark.parametrize("kind", ["dropout", "identity", "stochastic_depth", "drop_path"])
 def test_dropout_and_identity_change_nothing(kind):
     net = run([{"type": "conv", "out": 4, "kernel": 3, "stride": 2}, {"name": "x", "type": kind}], [2, 9, 9])
     x = net.layer("x")

@@ -281,3 +281,41 @@ def test_add_of_two_branches_takes_the_largest_field_and_flags_misalignment(trun
     if aligned:  # the union of both branches' pixels is exactly the reported field
         union = fa | fb
         assert span(union) == field.size[0] and min(union) == -field.padding[0]
+
+
+# ------------------------------------------------------------------------------------ upsampling by a scale
+
+
+@st.composite
+def upsample_cases(draw):
+    """One upsample by a decimal scale written as YAML writes it ('0.29'), on 1-3 spatial axes."""
+    ndim = draw(st.integers(1, 3))
+    sizes = [draw(st.integers(1, 64 if ndim < 3 else 12)) for _ in range(ndim)]
+    hundredths = [draw(st.integers(5, 400)) for _ in range(ndim)]
+    scales = [f"{h // 100}.{h % 100:02d}" for h in hundredths]
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    return sizes, scales, mode
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+@settings(max_examples=200, deadline=None)
+@given(upsample_cases())
+def test_upsample_by_a_decimal_scale_matches_torch(case):
+    """floor(L x scale) computed as PyTorch does (in doubles): nn.Upsample, and F.interpolate with
+    recompute_scale_factor True and False, give the engine's size on every axis."""
+    import math
+
+    import torch
+    sizes, scales, mode = case
+    if any(math.floor(float(L) * float(s)) < 1 for L, s in zip(sizes, scales)):
+        return  # PyTorch refuses an empty output; the engine does too (test_upsample_to_nothing_is_refused)
+    text = f"input: [1, {', '.join(map(str, sizes))}]\nlayers:\n  - {{type: upsample, scale: [{', '.join(scales)}], " \
+           f"mode: {mode}}}\n"
+    got = analyze(build_graph(load_text(text, "up.yaml"), "up.yaml")).layers[0].output_shape
+    torch_mode = mode if mode == "nearest" else ("linear", "bilinear", "trilinear")[len(sizes) - 1]
+    x = torch.zeros(1, 1, *sizes)
+    factors = tuple(float(s) for s in scales)
+    for recompute in (None, True, False):
+        y = torch.nn.functional.interpolate(x, scale_factor=factors, mode=torch_mode,
+                                            recompute_scale_factor=recompute)
+        assert got == tuple(y.shape), (sizes, scales, recompute)

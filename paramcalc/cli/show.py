@@ -74,6 +74,9 @@ def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype
             from ..render import breakdown as render_breakdown
 
             click.echo(render_breakdown.csv_text(bd), nl=False)
+    if fmt != "table" or bd is not None:  # the plain table prints them as notes under its totals
+        for w in analysis.warnings:
+            click.echo(f"paramcalc: warning: {w}", err=True)
 
 
 def constraint_lines(analysis) -> list[str]:

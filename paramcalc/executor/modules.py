@@ -162,6 +162,14 @@ class Crop(nn.Module):
         return f"offsets={self.offsets}, sizes={self.sizes}"
 
 
+class ResizeLike(nn.Upsample):
+    """nn.Upsample to the spatial size of a second input (a segmentation head resized to the image): the size is
+    read from that input at run time, as torchvision's heads do with ``F.interpolate(x, size=input_shape)``."""
+
+    def forward(self, x, like):
+        return F.interpolate(x, size=tuple(like.shape[2:]), mode=self.mode, align_corners=self.align_corners)
+
+
 class Reshape(nn.Module):
     """A new per-sample shape; the batch axis is kept."""
 

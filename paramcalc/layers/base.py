@@ -177,6 +177,7 @@ class Field:
     # Reads no input pixel: a learnt tensor (class token, layer scale), or text (token embeddings: there are no
     # pixels). Merges skip it, and layers pass it on.
     constant: bool = False
+    global_context: bool = False  # True when a merge added a branch that sees the whole input (an SE gate)
 
 
 WHOLE = Field(whole=True)
@@ -202,20 +203,28 @@ def identity_field(fields: tuple) -> Field:
 
 
 def merge_fields(fields: tuple) -> Field:
-    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ. Learnt tensors
-    (constant fields) read no pixel and are left out."""
+    """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ.
+
+    A branch whose field is the whole input (a squeeze-and-excitation gate: global pooling, 1x1 convs, a sigmoid,
+    broadcast back over the map; an image-pooling branch upsampled and concatenated; global attention beside its
+    residual) does not make the merged field whole: the field stays the one along the spatial path, with
+    ``global_context`` set. Only when every input sees the whole input is the result whole. Learnt tensors
+    (constant fields) read no pixel and are left out.
+    """
     fields = tuple(f for f in fields if not f.constant)
     if not fields:
         return CONSTANT
-    if any(f.whole for f in fields):
+    spatial = [f for f in fields if not f.whole]
+    if not spatial:
         return WHOLE
-    ranks = {len(f.axes) for f in fields}
-    if len(ranks) != 1 or len({f.positions for f in fields}) != 1:
+    context = len(spatial) < len(fields)
+    ranks = {len(f.axes) for f in spatial}
+    if len(ranks) != 1 or len({f.positions for f in spatial}) != 1:
         return WHOLE
-    aligned = all(f.aligned for f in fields)
+    aligned = all(f.aligned for f in spatial)
     axes = []
     for i in range(ranks.pop()):
-        column = [f.axes[i] for f in fields]
+        column = [f.axes[i] for f in spatial]
         first = column[0]
         for other in column[1:]:
             if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
@@ -226,7 +235,7 @@ def merge_fields(fields: tuple) -> Field:
                                   num.maximum(a.padding for a in column)))
         else:
             axes.append(largest)
-    return Field(tuple(axes), aligned=aligned, positions=fields[0].positions)
+    return Field(tuple(axes), aligned=aligned, positions=spatial[0].positions, global_context=context)
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
@@ -303,6 +312,11 @@ class Layer:
         """For a layer over a token sequence that decoding caches (self-attention): (tokens, elements of its key and
         value cache per sample). None for every other layer."""
         return None
+
+    def notes(self, a: Attrs, ins: tuple, origins: tuple) -> tuple:
+        """Warnings about legal but suspicious use (optional). ``origins``: per input, the type of the layer that
+        last changed that tensor's shape (``"input"`` for a graph input), i.e. what decided its layout."""
+        return ()
 
     def required_equal(self, a: Attrs, ins: tuple) -> tuple:
         """Pairs of sizes this layer needs equal (optional; merges). The engine turns a pair whose equality depends

@@ -7,6 +7,12 @@ from ..errors import RuleError
 from .base import BIAS, LINEAR, Attr, LastAxisField, Layer, REQUIRED, fmt_shape, numel, register, torch_modules
 
 
+# Types whose output is channels-first, (C, *spatial): a linear layer straight after one of them (through layers that
+# keep the shape) acts on the last spatial axis, which is almost always a forgotten flatten.
+CHANNELS_FIRST = frozenset({"conv", "depthwise_conv", "conv_transpose", "maxpool", "avgpool", "adaptive_avgpool",
+                            "adaptive_maxpool", "upsample", "zeropad", "crop", "lrn", "l2norm"})
+
+
 @register
 class Linear(LastAxisField, Layer):
     type = "linear"
@@ -28,6 +34,15 @@ class Linear(LastAxisField, Layer):
             raise RuleError(f"declares in: {num.show(a['in'])} features but its input {fmt_shape(shape)} "
                             f"has {num.show(f)} on its last axis{hint}")
         return f
+
+    def notes(self, a, ins, origins):
+        shape = ins[0]
+        if len(shape) < 2 or origins[0] not in CHANNELS_FIRST:
+            return ()
+        article = "an" if origins[0][0] in "aeiou" else "a"
+        return (f"linear on the non-flat input {fmt_shape(shape)} (from {article} {origins[0]}) acts on its last "
+                f"axis only: weight [{num.show(a.out)}, {num.show(shape[-1])}], output {fmt_shape((*shape[:-1], a.out))}; "
+                f"add a flatten before it if all {num.show(numel(shape))} features were meant",)
 
     def shape(self, a, ins):
         self.features(a, ins)

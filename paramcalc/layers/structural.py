@@ -1,7 +1,9 @@
-"""Layers that move data without learning: flatten, reshape, dropout, identity, upsample, zeropad and crop."""
+"""Layers that move data without learning: flatten, reshape, dropout, stochastic depth, identity, upsample, zeropad
+and crop."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from .. import num
@@ -104,6 +106,24 @@ class Dropout(_PassThrough):
 
 
 @register
+class StochasticDepth(_PassThrough):
+    type = "stochastic_depth"
+    aliases = ("drop_path",)
+    summary = ("drops a residual branch per sample with probability p while training (torchvision.ops."
+               "StochasticDepth, timm's DropPath); no parameters, the identity at inference")
+    attributes = {"p": Attr("number", 0, doc="drop probability"),
+                  "mode": Attr("choice", "row", choices=("row", "batch"))}
+
+    def check_attrs(self, a):
+        if num.is_concrete(a.p) and not 0 <= a.p <= 1:
+            raise RuleError(f"p must be in [0, 1], got {num.show(a.p)}")
+
+    def torch(self, a, ins, out):
+        # The identity at inference, which is what the engine counts; built without torchvision (not a dependency).
+        return torch_modules().nn.Identity()
+
+
+@register
 class Identity(_PassThrough):
     type = "identity"
     summary = "passes its input through unchanged"
@@ -116,7 +136,9 @@ class Identity(_PassThrough):
 @register
 class Upsample(NoParams, Layer):
     type = "upsample"
-    summary = "nearest or bilinear interpolation by `scale` (output = floor(input * scale)) or to `size`"
+    arity = (1, 2)
+    summary = ("nearest or (bi/tri)linear interpolation by `scale` (output = floor(input x scale), computed in "
+               "floating point as PyTorch does), to `size`, or to the spatial size of a second input")
     attributes = {
         "scale": Attr("scales", None, doc="scale factor: a number, or a list with one per spatial axis"),
         "size": Attr("sizes", None, doc="output size per spatial axis"),
@@ -125,16 +147,26 @@ class Upsample(NoParams, Layer):
     }
 
     def check_attrs(self, a):
-        if (a.scale is None) == (a.size is None):
-            raise RuleError("give exactly one of scale or size")
+        if a.scale is not None and a.size is not None:
+            raise RuleError("give one of scale or size, not both")
 
     def factors(self, a, ins):
         c, sizes = spatial_input(ins, self.type)
+        if len(ins) == 2:
+            if a.scale is not None or a.size is not None:
+                raise RuleError("a second input sets the output size; give no scale or size with it")
+            _, like = spatial_input(ins[1:], self.type)
+            if len(like) != len(sizes):
+                raise RuleError(f"cannot resize {fmt_shape(ins[0])} to the spatial size of {fmt_shape(ins[1])}: "
+                                f"they have {len(sizes)} and {len(like)} spatial axes")
+            return sizes, tuple(like), tuple(num.div(o, L) for o, L in zip(like, sizes))
         if a.size is not None:
             out = per_axis(a.size, len(sizes), "size")
             return sizes, out, tuple(num.div(o, L) for o, L in zip(out, sizes))
+        if a.scale is None:
+            raise RuleError("give a scale, a size, or a second input whose spatial size to match")
         scale = per_axis(a.scale, len(sizes), "scale")
-        out = tuple(num.floordiv(L * s, 1) for L, s in zip(sizes, scale))
+        out = tuple(scaled_size(L, s) for L, s in zip(sizes, scale))
         return sizes, out, scale
 
     def shape(self, a, ins):
@@ -145,22 +177,34 @@ class Upsample(NoParams, Layer):
         return {UPSAMPLING: numel(out)}
 
     def receptive_field(self, a, ins, fields):
+        # Only the first input's values flow through; a second input lends its size, not its pixels.
         sizes, out, factor = self.factors(a, ins)
         reach = 2 if a.mode == "bilinear" else 1
-        return upsampling_field(fields, factor, (reach,) * len(sizes))
+        return upsampling_field(fields[:1], factor, (reach,) * len(sizes))
 
     def torch(self, a, ins, out):
-        # The declared scale goes to PyTorch as it is (output floor(input x scale)); 'bilinear' is PyTorch's
-        # linear/bilinear/trilinear for 1, 2 and 3 spatial axes.
+        # 'bilinear' is PyTorch's linear/bilinear/trilinear for 1, 2 and 3 spatial axes.
         sizes, _, _ = self.factors(a, ins)
         nd = len(sizes)
         mode = a.mode if a.mode == "nearest" else ("linear", "bilinear", "trilinear")[nd - 1]
         corners = a.align_corners if mode != "nearest" else None
-        nn = torch_modules().nn
+        modules = torch_modules()
+        if len(ins) == 2:
+            return modules.ResizeLike(size=tuple(int(s) for s in out[1:]), mode=mode, align_corners=corners)
         if a.size is not None:
-            return nn.Upsample(size=tuple(int(s) for s in out[1:]), mode=mode, align_corners=corners)
+            return modules.nn.Upsample(size=tuple(int(s) for s in out[1:]), mode=mode, align_corners=corners)
         scale = tuple(as_float(s) for s in per_axis(a.scale, nd, "scale"))
-        return nn.Upsample(scale_factor=scale, mode=mode, align_corners=corners)
+        return modules.nn.Upsample(scale_factor=scale, mode=mode, align_corners=corners)
+
+
+def scaled_size(length, scale):
+    """PyTorch's output length for a scale factor: floor(length x scale) with both as doubles (aten's
+    upsample_compute_output_size, and F.interpolate's own floor when recompute_scale_factor=True). The double
+    product can fall just under a whole number: 100 x 0.29 = 28.999999999999996 gives 28, not 29. Symbolic lengths
+    keep the exact floor(length x scale), which differs from PyTorch only where that product is a whole number."""
+    if num.is_concrete(length) and num.is_concrete(scale):
+        return math.floor(float(length) * float(scale))
+    return num.floordiv(length * scale, 1)
 
 
 def _shift_field(field: Field, before) -> Field:

@@ -20,6 +20,8 @@ def field_text(rf: ReceptiveField | None) -> str:
     strides = {num.show(s) for s in rf.stride}
     stride = strides.pop() if len(strides) == 1 else ",".join(num.show(s) for s in rf.stride)
     mark = " (unaligned)" if not rf.aligned else ""
+    if getattr(rf, "global_context", False):
+        mark += " +global"  # a merged branch (an SE gate) sees the whole input; the size is the spatial path's
     return f"{size} s{stride}{mark}"
 
 

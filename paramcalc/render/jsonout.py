@@ -24,6 +24,7 @@ def _field(rf: ReceptiveField | None):
         "padding": None if rf.padding is None else _shape(rf.padding),
         "whole_input": rf.whole,
         "aligned": rf.aligned,
+        "global_context": rf.global_context,
     }
 
 
