@@ -60,6 +60,9 @@ from .snapshot import snapshot  # noqa: E402
 
 from .solve import solve  # noqa: E402
 from .sweep import sweep  # noqa: E402
+from .draw import draw  # noqa: E402
+from .report import report  # noqa: E402
+from .schema import schema_command  # noqa: E402
 
 main.add_command(show)
 main.add_command(list_command)
@@ -69,3 +72,6 @@ main.add_command(snapshot)
 main.add_command(run)
 main.add_command(solve)
 main.add_command(sweep)
+main.add_command(draw)
+main.add_command(report)
+main.add_command(schema_command)
