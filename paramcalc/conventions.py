@@ -66,7 +66,12 @@ class Convention:
 
 
 POOLS = ("maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool")
-MACS = (Term("conv", label="conv multiply-adds", column="conv"), Term("linear", label="linear multiply-adds", column="linear"))
+MACS = (Term("conv", label="conv multiply-adds", column="conv"),
+        Term("linear", label="linear multiply-adds", column="linear"),
+        Term("attention", label="attention multiply-adds (Q·Kᵀ and A·V)", column="attention"))
+# Layers whose multiply-adds run as nn.Linear modules (hooks see them); attention layers run theirs inside one module
+# (nn.MultiheadAttention) or as functional calls (torchvision's Swin), which hook-based counters miss.
+LINEAR_MODULES = ("linear", "patch_merging")
 
 PROFILES: dict[str, Convention] = {c.name: c for c in (
     Convention(
@@ -77,29 +82,50 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
         note="conv + linear multiply-adds, published as GFLOPS in torchvision's model docs"),
     Convention(
         "flopcounter", "torch.utils.flop_counter.FlopCounterMode (torch 2.x)", "FLOPs",
-        (Term("conv", 2, label="2 x conv multiply-adds", column="conv"), Term("linear", 2, label="2 x linear multiply-adds", column="linear")),
-        note="2 FLOPs per multiply-add of convolution and matmul/addmm; bias, norm, activation, pooling not counted"),
+        (Term("conv", 2, label="2 x conv multiply-adds", column="conv"), Term("linear", 2, label="2 x linear multiply-adds", column="linear"),
+         Term("attention", 2, ("window_attention", "matmul"), label="2 x attention multiply-adds run as matmul/bmm "
+              "(Swin, written out)", column="attention")),
+        note="on the CPU with gradients on: 2 FLOPs per multiply-add of convolution and matmul/addmm/bmm; the fused "
+             "scaled_dot_product_attention of nn.MultiheadAttention is not counted there (torchvision's ViT-B/16: "
+             "33,697,001,472), and under torch.no_grad() its fast path is not seen at all (22.54 G). Bias, norm, "
+             "activation, pooling not counted"),
     Convention(
         "fvcore", "fvcore 0.1.5.post20221221 FlopCountAnalysis, model in eval()", "FLOPs (one per multiply-add)",
-        MACS + (
+        MACS[:2] + (
+            Term("attention", 1, ("window_attention", "matmul"), label="attention products run as matmul (Swin, "
+                 "written out); nn.MultiheadAttention's scaled_dot_product_attention is not counted", column="attention"),
             Term(INPUT, 1, ("batchnorm",), affine=2, label="batch_norm (eval): 1 per input element, 2 if affine", column="batchnorm"),
             Term(INPUT, 4, ("layernorm", "groupnorm"), affine=5, label="layer/group_norm: 4 per input, 5 if affine", column="norm"),
+            Term("normalization", 5, ("patch_merging",), label="Swin patch merging's layer_norm: 5 per element",
+                 column="merge norm"),
             # fvcore has handles for the 2-D forms only (aten::adaptive_avg_pool2d, upsample_nearest2d,
             # upsample_bilinear2d): the 1-D and 3-D ones (r3d_18's AdaptiveAvgPool3d, trilinear) count 0.
             Term(INPUT, 1, ("adaptive_avgpool/2d", "global_avgpool/2d"), label="adaptive_avg_pool2d: 1 per input element", column="pooling"),
             Term(OUTPUT, 1, ("upsample:mode=nearest/2d",), label="upsample_nearest2d: 1 per output element", column="nearest"),
             Term(OUTPUT, 4, ("upsample:mode=bilinear/2d",), label="upsample_bilinear2d: 4 per output element", column="bilinear"),
         ),
-        note="linear and conv bias, activations, max pooling, element-wise adds and softmax are not counted; "
-             "adaptive average pooling and upsampling only in their 2-D forms"),
+        note="linear and conv bias, activations (GELU too), max pooling, element-wise adds and softmax are not "
+             "counted; adaptive average pooling and upsampling only in their 2-D forms"),
     Convention(
         "ptflops", "ptflops 0.7.5, backend='pytorch' (count_functional=True, the default)", "MACs",
-        MACS + (
-            Term("bias", label="conv and linear bias adds", column="bias"),
+        MACS[:1] + (
+            Term("linear", 1, LINEAR_MODULES + ("attention",), label="nn.Linear and nn.MultiheadAttention "
+                 "projections (Swin's functional projections are not counted)", column="linear"),
+            Term("attention", 1, label="attention products (MultiheadAttention hook, patched matmul)",
+                 column="attention"),
+            Term("bias", 1, ("conv", "depthwise_conv", "conv_transpose", "linear", "attention"),
+                 label="conv, linear and MultiheadAttention bias adds (not Swin's functional ones)", column="bias"),
+            Term("softmax", 1, ("attention", "window_attention"),
+                 label="attention's softmax: 1 per score (MultiheadAttention hook, patched F.softmax)",
+                 column="attn softmax"),
+            Term("elementwise", 1, ("attention",), label="MultiheadAttention hook: q scaled, 1 per element",
+                 column="attn scale"),
             Term(INPUT, 1, ("batchnorm", "groupnorm"), affine=2,
                  label="batch/group norm: 1 per input element, 2 if affine", column="norm"),
-            Term(INPUT, 1, ("layernorm",), label="LayerNorm: 1 per input element (ptflops reads `affine`, which "
-                 "LayerNorm does not have)", column="layernorm"),
+            Term(INPUT, 1, ("layernorm:axis=None",), label="LayerNorm: 1 per input element (ptflops reads `affine`, "
+                 "which LayerNorm does not have)", column="layernorm"),
+            Term("normalization", 1, ("patch_merging",), label="Swin patch merging's LayerNorm: 1 per element",
+                 column="merge norm"),
             Term(OUTPUT, 2, ("relu", "elu", "gelu", "prelu"),
                  label="ReLU/ELU/GELU/PReLU: 2 per element (module hook + patched functional)",
                  column="activation"),
@@ -112,12 +138,18 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
                  column="upsample"),
             Term(OUTPUT, 1, ("softmax",), label="softmax: 1 per element (patched functional)", column="softmax"),
         ),
-        note="the residual `+` of torchvision's ResNets is not counted (only torch.add/Tensor.add are patched)"),
+        note="the residual `+` of torchvision's ResNets is not counted (only torch.add/Tensor.add are patched); "
+             "hooks match the exact class, so a LayerNorm subclass (ConvNeXt's LayerNorm2d: layernorm over an axis) "
+             "is not counted; Swin's attention runs functional linears that no hook sees"),
     Convention(
         "thop", "ultralytics-thop 2.x profile() (model put in eval())", "MACs",
-        MACS + (
-            Term(INPUT, 2, ("batchnorm", "layernorm", "groupnorm"), affine=4,
+        MACS[:1] + (
+            Term("linear", 1, LINEAR_MODULES, label="nn.Linear multiply-adds (attention layers' are not counted: "
+                 "nn.MultiheadAttention has no counter, Swin's projections are functional)", column="linear"),
+            Term(INPUT, 2, ("batchnorm", "layernorm:axis=None", "groupnorm"), affine=4,
                  label="norm layers: 2 per input element, 4 if affine", column="norm"),
+            Term("normalization", 4, ("patch_merging",), label="Swin patch merging's LayerNorm: 4 per element",
+                 column="merge norm"),
             Term(INPUT, 1, ("prelu",), label="PReLU (eval): 1 per input element", column="prelu"),
             Term(AVG_WINDOWS, 1, ("avgpool",), label="AvgPool: one add per input in each window", column="avgpool"),
             Term(OUTPUT, 1, ("avgpool",), label="AvgPool: one divide per output", column="avgpool/"),
@@ -127,8 +159,9 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
             Term(OUTPUT, 11, ("upsample:mode=bilinear",), label="bilinear upsample: 11 per output element", column="bilinear"),
             Term(SOFTMAX_ROWS, 1, ("softmax",), label="softmax: exp, add, divide (3n - 1 per row of n)", column="softmax"),
         ),
-        note="conv and linear bias, ReLU-family activations, max pooling, nearest upsampling and element-wise adds "
-             "are not counted"),
+        note="conv and linear bias, ReLU-family activations, GELU, max pooling, nearest upsampling and element-wise "
+             "adds are not counted; counters match the exact class, so nn.MultiheadAttention (no counter), Swin's "
+             "functional attention and a LayerNorm subclass (ConvNeXt's LayerNorm2d: layernorm over an axis) count 0"),
     Convention(
         "keras", "Keras 2.x / 3.x model.count_params() and summary()", "MACs", MACS, params="parameters+buffers",
         note="BatchNorm's moving mean and variance are non-trainable weights, so they count as parameters; conv "

@@ -3,7 +3,8 @@
 Conventions (written once, here and in README):
 - params: elements of trainable tensors (PyTorch's ``parameters()``); buffers: non-trainable tensors such as
   BatchNorm's running_mean and running_var (PyTorch's ``buffers()``, without ``num_batches_tracked``).
-- MACs: multiply-accumulates of conv, transposed conv and linear layers; this is what torchvision publishes as "GFLOPS".
+- MACs: multiply-accumulates of conv, transposed conv and linear layers and of attention's products of two
+  activations (Q·Kᵀ, A·V); this is what torchvision publishes as "GFLOPS".
 - FLOPs: 2 x MACs, the convention of ``torch.utils.flop_counter``. Bias adds, normalisation, activations, pooling
   and element-wise merges are not in FLOPs; they are counted separately, per category, in ``ops``.
 - Activation memory: the elements of the graph inputs and of every layer's output, x batch x dtype size (what a
@@ -59,6 +60,22 @@ class LayerResult:
     scope: tuple = ()
     line: int | None = None
     input_shapes: tuple = ()       # each input's shape, with the batch axis (conventions count some ops per input)
+    shared: dict = field(default_factory=dict)  # tensor name -> the layer it is tied to (counted there, not here)
+    sequence: tuple | None = None  # (tokens, key/value cache elements x batch) of a self-attention layer
+
+
+@dataclass(frozen=True)
+class SequenceStats:
+    """For models over token sequences (any self-attention layer), kept apart from the totals: the tokens one
+    forward pass processes (sequence length x batch), FLOPs per token (the forward FLOPs / tokens) and the key/value
+    cache that autoregressive decoding keeps at this sequence length and batch (every attention layer's keys and
+    values, kv_heads x head_dim per token each, x bytes of the dtype)."""
+
+    sequence_length: Any
+    tokens: Any
+    flops_per_token: Any
+    kv_cache_elements: Any
+    kv_cache_bytes: Any
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,7 @@ class Analysis:
     warnings: tuple = ()
     graph: Graph | None = field(default=None, repr=False, compare=False)
     constraints: tuple = ()        # Constraint: sizes a merge needs equal, which only some symbol values make equal
+    sequence: SequenceStats | None = None  # token models only: per-token FLOPs and the KV cache
 
     def layer(self, name: str) -> LayerResult:
         for l in self.layers:
@@ -155,10 +173,14 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     warnings: list[str] = list(graph.warnings)
     constraints: list = []
     results = []
+    by_name: dict[str, LayerResult] = {}
     for node in graph.nodes:
-        results.append(_analyze_node(graph, node, shapes, fields, contexts, extent, batch, warnings, constraints))
-        first = node.inputs[0]
-        origins[node.name] = origins[first] if shapes[node.name] == shapes[first] else node.type
+        result = _analyze_node(graph, node, shapes, fields, contexts, extent, batch, warnings, constraints, by_name)
+        results.append(result)
+        by_name[node.name] = result
+        first = node.inputs[0] if node.inputs else None  # a learnt tensor has no input
+        origins[node.name] = origins[first] if first is not None and shapes[node.name] == shapes[first] \
+            else node.type
         warnings.extend(f"{node.name}: {note}" for note in
                         REGISTRY[node.type].notes(node.attrs, tuple(shapes[i] for i in node.inputs),
                                                   tuple(origins[i] for i in node.inputs)))
@@ -191,10 +213,26 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
         outputs=tuple((n, (batch, *shapes[n])) for n in graph.outputs),
         layers=tuple(results), totals=totals, warnings=tuple(warnings), graph=graph,
         constraints=_derived_constraints(constraints),
+        sequence=_sequence_stats(results, totals.flops, batch, nbytes),
     )
 
 
-def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, warnings, constraints) -> LayerResult:
+def _sequence_stats(results, flops, batch, nbytes) -> SequenceStats | None:
+    attention = [r.sequence for r in results if r.sequence is not None]
+    if not attention:
+        return None
+    length = num.maximum(t for t, _ in attention)
+    tokens = num.normalize(length * batch)
+    cache = num.total(c for _, c in attention)
+    per_token = num.div(flops, tokens)
+    if not num.is_concrete(per_token):
+        per_token = num.sympy().expand(num.sympy().cancel(per_token))
+    return SequenceStats(sequence_length=length, tokens=tokens, flops_per_token=per_token,
+                         kv_cache_elements=cache, kv_cache_bytes=num.normalize(cache * nbytes))
+
+
+def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, warnings, constraints,
+                  done) -> LayerResult:
     layer = REGISTRY[node.type]
     a = node.attrs
     ins = tuple(shapes[i] for i in node.inputs)
@@ -210,11 +248,13 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
         for lhs, rhs in layer.required_equal(a, ins):
             if num.equal(lhs, rhs) is None:  # equal for some symbol values only: a constraint, not an error
                 constraints.append((node.name, lhs, rhs))
+        shared = _tied(node, param_shapes, done)
+        sequence = layer.sequence(a, ins, out)
     except RuleError as e:
         message = str(e)
         if len(ins) > 1:
             message += " (inputs: " + ", ".join(f"{n} {fmt_shape(s)}" for n, s in zip(node.inputs, ins)) + ")"
-        else:
+        elif ins:
             message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
         message += used_at(node.calls)
         raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
@@ -228,7 +268,7 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
     fields[node.name] = field
     contexts[node.name] = not field.whole and (field.global_context or any(
         contexts[i] for i in node.inputs if not fields[i].whole))
-    params = num.total(num.prod(s) for s in param_shapes.values())
+    params = num.total(num.prod(s) for n, s in param_shapes.items() if n not in shared)
     macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
     spatial = bool(field.axes) or field.whole
     return LayerResult(
@@ -240,8 +280,29 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
         macs=macs, flops=num.normalize(2 * macs), ops=ops,
         activation_elements=num.prod((*out, batch)),
         receptive_field=_public_field(field, extent, contexts[node.name]) if spatial else None,
-        scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins),
+        scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins), shared=shared,
+        sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
     )
+
+
+def _tied(node: Node, param_shapes: dict, done: dict) -> dict:
+    """The tensors a `tie:` layer shares with the layer it names (same name and shape): counted once, there."""
+    if node.tie is None:
+        return {}
+    source = done[node.tie]
+
+    def same(shape, other) -> bool:
+        return other is not None and len(shape) == len(other) and all(num.equal(x, y) for x, y in zip(shape, other))
+
+    shared = {name: node.tie for name, shape in param_shapes.items() if same(shape, source.param_shapes.get(name))}
+    if not shared:
+        mine = ", ".join(f"{n} {fmt_shape(s)}" for n, s in param_shapes.items()) or "none"
+        theirs = ", ".join(f"{n} {fmt_shape(s)}" for n, s in source.param_shapes.items()) or "none"
+        raise RuleError(f"tie: '{node.tie}' shares no tensor of the same name and shape (this layer: {mine}; "
+                        f"'{node.tie}': {theirs})")
+    if source.shared:
+        raise RuleError(f"tie: '{node.tie}' is itself tied; tie to the layer that owns the tensors")
+    return shared
 
 
 def _derived_constraints(found) -> tuple:

@@ -29,7 +29,7 @@ MAX_BLOCK_DEPTH = 16
 
 TOP_LEVEL_KEYS = ("name", "description", "source", "notes", "symbols", "input", "inputs", "blocks", "layers",
                   "outputs", "budget")
-LAYER_KEYS = ("type", "name", "input", "inputs", "repeat", "trainable", "note")
+LAYER_KEYS = ("type", "name", "input", "inputs", "repeat", "trainable", "note", "tie")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Node:
     trainable: bool = True
     written_type: str = ""    # the type as written in the file ("conv2d", "bn")
     calls: tuple = ()         # (block type, line it is used on) for each enclosing block instance, outermost first
+    tie: str | None = None    # an earlier layer whose tensors of the same name and shape this layer shares
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,9 @@ class _Builder:
             if "input" in raw and "inputs" in raw:
                 raise self.error("give `input:` or `inputs:`, not both", line=lline, layer=full, layer_type=type_name)
             refs = raw.get("inputs", raw.get("input"))
-            if refs is None:
+            if refs is None and type_name in REGISTRY and REGISTRY[type_name].arity[1] == 0:
+                sources = []  # a learnt tensor takes no input
+            elif refs is None:
                 sources = [prev]
             else:
                 if isinstance(refs, str):
@@ -319,6 +322,7 @@ class _Builder:
                 key = "inputs" if "inputs" in raw else "input"
                 sources = [self.resolve(r, local, prev, declared, raw.line_of(key), full, type_name) for r in refs]
             repeat = self.read_count(raw, env, full, type_name)
+            self.locals_now = local  # where a `tie:` name is looked up
             is_trainable = trainable and self.read_trainable(raw, full, type_name)
             if repeat == 1:
                 out = self.instance(type_name, raw, env, full, scope, sources, stack, is_trainable)
@@ -422,7 +426,14 @@ class _Builder:
         if len(self.nodes) >= MAX_LAYERS:
             raise self.error(f"the architecture expands to more than {MAX_LAYERS:,} layers", line=line, layer=full,
                              layer_type=kind)
-        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name, self.calls)
+        tie = None
+        if "tie" in raw:
+            tie = self.resolve(raw["tie"], self.locals_now, None, set(), raw.line_of("tie"), full, kind,
+                               what="`tie:` layer")
+            if tie in self.names.inputs:
+                raise self.error(f"`tie:` names a layer whose tensors this one shares, not the input '{tie}'",
+                                 line=raw.line_of("tie"), layer=full, layer_type=kind)
+        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name, self.calls, tie)
         self.nodes.append(node)
         self.names.nodes[full] = node
         return full

@@ -44,6 +44,7 @@ _KIND_DOC = {
     "scales": "a number, or a list with one per spatial axis",
     "shape": "a list of sizes (one may be -1)",
     "sizes": "a list of sizes, one per spatial axis",
+    "axes": "a list of axes, counted with the batch axis (0)",
 }
 
 # The top-level keys and the keys every layer takes; a test keeps them equal to graph.TOP_LEVEL_KEYS / LAYER_KEYS.
@@ -81,6 +82,8 @@ _LAYER_KEYS = {
                "anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/expression"}]},
     "trainable": {"type": "boolean", "description": "false: the layer's parameters count as non-trainable"},
     "note": {"description": "free text"},
+    "tie": {"type": "string", "description": "an earlier layer whose tensors of the same name and shape this layer "
+                                             "shares (GPT-2's lm_head and wte): counted once, there"},
 }
 
 
@@ -109,7 +112,7 @@ def _value_schema(attr: Attr) -> dict:
     if kind == "scales":
         one = {"$ref": "#/$defs/number_or_expression"}
         return {"anyOf": [one, {"type": "array", "minItems": 1, "items": one}]}
-    if kind in ("shape", "sizes"):
+    if kind in ("shape", "sizes", "axes"):
         return {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/integer_or_expression"}}
     raise AssertionError(f"attribute kind {kind!r} has no schema")  # a new kind must be described here
 
@@ -275,6 +278,10 @@ def output_schema() -> dict:
             "constraints": {"type": "array", "items": _obj({
                 "condition": {"type": "string"}, "layers": {"type": "array", "items": {"type": "string"}},
                 "equation": {"type": "string"}})},
+            "sequence": {"anyOf": [{"type": "null"}, _obj({
+                "sequence_length": exact, "tokens": exact, "flops_per_token": exact, "kv_cache_elements": exact,
+                "kv_cache_bytes": exact})], "description": "models with self-attention: FLOPs per token and the "
+                                                          "key/value cache at this sequence length and batch"},
             "convention": {"type": "object", "description": "with --convention"},
             "breakdown": {"type": "object", "description": "with --breakdown"},
         }, required=["schema", "paramcalc_version", "name", "file", "symbols", "batch", "dtype", "inputs",

@@ -57,7 +57,9 @@ def _field(t) -> str:
     rf = t.receptive_field
     if rf is not None and rf.whole and t.spatial_receptive_field is not None:
         rf = t.spatial_receptive_field
-    if rf is None or rf.whole:
+    if rf is None:
+        return "n/a"  # text models: no pixels
+    if rf.whole:
         return "whole input"
     return "x".join(num.show(s) for s in rf.size)
 

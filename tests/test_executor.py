@@ -26,6 +26,7 @@ from paramcalc.executor.verify import VerificationError, verify  # noqa: E402
 from paramcalc.graph import build_graph, load_graph  # noqa: E402
 from paramcalc.layers import REGISTRY, Layer, canonical  # noqa: E402
 from paramcalc.spec import load_file, load_text  # noqa: E402
+from test_layers_modern import TORCH_CASES as MODERN_CASES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURES = sorted((ROOT / "architectures").glob("*.yaml"))
@@ -152,6 +153,7 @@ CASES = {
     "flatten": ["input: [3, 4, 4]\nlayers: [{type: flatten}]"],
     "reshape": ["input: [12, 2]\nlayers: [{type: reshape, shape: [6, -1]}]"],
 }
+CASES.update(MODERN_CASES)  # the transformer-era types (tests/test_layers_modern.py)
 
 
 def test_every_layer_type_has_a_torch_rule_and_a_case_here():

@@ -14,8 +14,8 @@ CONVENTIONS = """\b
 Counting conventions:
   params   elements of trainable tensors (PyTorch's parameters()); buffers such as
            BatchNorm's running mean/var are counted apart.
-  MACs     multiply-accumulates of conv, transposed conv and linear layers
-           (what torchvision publishes as "GFLOPS").
+  MACs     multiply-accumulates of conv, transposed conv and linear layers and
+           attention's Q.K^T and A.V (what torchvision publishes as "GFLOPS").
   FLOPs    2 x MACs, as torch.utils.flop_counter counts them; bias, norm,
            activation, pooling and element-wise work is kept per category.
 """

@@ -27,7 +27,17 @@ from ..layers import REGISTRY
 IN_PLACE_ACTIVATIONS = ("relu", "relu6", "leaky_relu")
 # Layers whose output is a new tensor (not a view of the input) that their backward pass does not read.
 FRESH_OUTPUT = ("conv", "depthwise_conv", "conv_transpose", "linear", "batchnorm", "groupnorm", "layernorm", "add",
-                "concat", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "upsample")
+                "concat", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "upsample", "attention",
+                "window_attention", "patch_merging", "rmsnorm", "matmul")
+
+
+def _share(module: nn.Module, owner: nn.Module, shared: dict) -> None:
+    """A `tie:` layer: its tensors named in ``shared`` become the owner's very Parameter objects (GPT-2's lm_head
+    and wte), so parameters() yields each once."""
+    for name in shared:
+        path, _, leaf = name.rpartition(".")
+        holder = module.get_submodule(path) if path else module
+        setattr(holder, leaf, owner.get_parameter(name))
 
 
 class LayerFailure(Exception):
@@ -91,6 +101,8 @@ class GraphModule(nn.Module):
                                 layer_type=node.type) from None
             if not node.trainable:
                 module.requires_grad_(False)
+            if node.tie is not None:
+                _share(module, self.layer_module(node.tie), result.shared)
             attribute = self._free_attribute(node.name)
             self.add_module(attribute, module)
             self.attribute_of[node.name] = attribute
@@ -161,13 +173,15 @@ class GraphModule(nn.Module):
             raise TypeError(f"{self.analysis.name} takes {len(self.input_names)} input(s) "
                             f"({', '.join(self.input_names)}), got {len(inputs)}")
         values = dict(zip(self.input_names, inputs))
+        batch = inputs[0].shape[0] if inputs else 1
         for name, attribute, sources, drop in self.plan:
             module = self._modules[attribute]
+            args = [values[s] for s in sources] if sources else [batch]  # a learnt tensor is told the batch
             if observe is None:
-                values[name] = module(*[values[s] for s in sources])
+                values[name] = module(*args)
             else:
                 try:
-                    values[name] = module(*[values[s] for s in sources])
+                    values[name] = module(*args)
                 except (RuntimeError, NotImplementedError, ValueError, TypeError) as e:
                     raise LayerFailure(name, e) from e
                 observe(name, values[name])

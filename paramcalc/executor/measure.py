@@ -265,7 +265,7 @@ def measure(target, *, overrides=None, device: str = "auto", batch: int = 1, dty
         "throughput_samples_per_s": batch / median,
         "flops_per_iteration": num.to_json(flops),
         "flops_basis": ("3 x the engine's forward FLOPs (forward + backward)" if train else
-                        "the engine's FLOPs (2 x MACs of conv and linear layers)"),
+                        "the engine's FLOPs (2 x MACs of conv, linear and attention)"),
         "achieved_tflops": achieved,
         "peak": None if gpu is None else {
             "gpu": gpu.name,

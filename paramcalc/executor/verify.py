@@ -54,7 +54,8 @@ def check_tensors(model: GraphModule) -> None:
         if buffers != result.buffer_shapes:
             raise VerificationError(f"{_where(model, result.name)}: buffers differ: the engine predicts "
                                     f"{_tensors(result.buffer_shapes)}; PyTorch has {_tensors(buffers)}")
-        trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        trainable = sum(p.numel() for n, p in module.named_parameters()
+                        if p.requires_grad and n not in result.shared)  # tied tensors count at their owner
         if trainable != result.trainable_params:
             raise VerificationError(f"{_where(model, result.name)}: trainable parameters differ: the engine predicts "
                                     f"{num.show(result.trainable_params)}; PyTorch has {trainable}")

@@ -8,6 +8,7 @@ A layer type is one class. Its rules, each a method, sit together:
   receptive_field(a, ins, fields) -> the output's receptive field per spatial axis
 and, for the executor only, a sixth:
   torch(a, ins, out)        -> the torch.nn.Module computing the layer (torch imported inside the rule, never here)
+Optional: sequence(a, ins, out) -> (tokens, key/value cache elements) for self-attention (per-token FLOPs, KV cache).
 ``a`` holds the layer's validated attributes, ``ins`` the input shapes. Rules raise RuleError for bad input.
 """
 
@@ -24,9 +25,11 @@ from ..expr import evaluate
 
 Shape = tuple  # of int | sympy.Expr, without the batch axis
 
-# Operation categories. MACs = conv + linear (multiply-accumulates); everything else is counted in element operations.
+# Operation categories. MACs = conv + linear + attention (multiply-accumulates); everything else is counted in element
+# operations.
 CONV = "conv"                # multiply-accumulates of convolutions (transposed too)
-LINEAR = "linear"            # multiply-accumulates of fully connected layers / matrix products
+LINEAR = "linear"            # multiply-accumulates of fully connected layers (and attention's projections)
+ATTENTION = "attention"      # multiply-accumulates of products of two activations: attention's Q·Kᵀ and A·V, matmul
 BIAS = "bias"                # one add per output element of a biased conv/linear
 NORM = "normalization"       # elements normalised (batch/layer/group norm, LRN)
 ACTIVATION = "activation"    # elements passed through a non-linearity
@@ -34,8 +37,8 @@ POOLING = "pooling"          # elements read by pooling windows (output elements
 ELEMENTWISE = "elementwise"  # adds/multiplies that merge tensors: output elements x (inputs - 1)
 UPSAMPLING = "upsampling"    # output elements produced by interpolation
 SOFTMAX = "softmax"          # elements normalised by softmax
-CATEGORIES = (CONV, LINEAR, BIAS, NORM, ACTIVATION, POOLING, ELEMENTWISE, UPSAMPLING, SOFTMAX)
-MAC_CATEGORIES = (CONV, LINEAR)
+CATEGORIES = (CONV, LINEAR, ATTENTION, BIAS, NORM, ACTIVATION, POOLING, ELEMENTWISE, UPSAMPLING, SOFTMAX)
+MAC_CATEGORIES = (CONV, LINEAR, ATTENTION)
 
 
 # ----------------------------------------------------------------------------------------------- attributes
@@ -47,7 +50,8 @@ REQUIRED = object()
 class Attr:
     """One attribute of a layer type: how to read it from YAML, and its default (REQUIRED if none)."""
 
-    kind: str  # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes
+    # size | count | int | spatial | spatial0 | padding | bool | number | scales | choice | shape | sizes | axes
+    kind: str
     default: Any = REQUIRED
     choices: tuple = ()
     doc: str = ""
@@ -113,6 +117,10 @@ def read_attr(name: str, spec: Attr, raw, env: Mapping[str, Any]):
                 return ("sides", tuple(sides))
             return tuple(_int_value(x, env, name, minimum=0) for x in raw)
         return _int_value(raw, env, name, minimum=0)
+    if kind == "axes":
+        if not isinstance(raw, list) or not raw:
+            raise RuleError(f"{name} must be a non-empty list of axes, e.g. [0, 2, 3, 1]")
+        return tuple(_int_value(x, env, name) for x in raw)
     if kind in ("shape", "sizes"):
         if not isinstance(raw, list) or not raw:
             raise RuleError(f"{name} must be a non-empty list")
@@ -180,10 +188,32 @@ class Field:
     axes: tuple = ()
     whole: bool = False
     aligned: bool = True  # False when a merge combined fields whose centres or strides differ
+    # Which tensor axis (without batch) holds each AxisField: None means axes 1..n, after the channels (the layout of
+    # the input). A permute moves them (channels-last: (0, 1)); a flatten of spatial axes puts several on one
+    # tensor axis (ViT's tokens: (0, 0)), where each keeps its own size and stride.
+    positions: tuple | None = None
+    # Reads no input pixel: a learnt tensor (class token, layer scale), or text (token embeddings: there are no
+    # pixels). Merges skip it, and layers pass it on.
+    constant: bool = False
     global_context: bool = False  # True when a merge added a branch that sees the whole input (an SE gate)
 
 
 WHOLE = Field(whole=True)
+CONSTANT = Field(constant=True)
+
+
+def positions_of(field: Field) -> tuple:
+    """The tensor axis (without batch) of each of the field's spatial axes."""
+    if field.positions is not None:
+        return field.positions
+    return tuple(range(1, len(field.axes) + 1))
+
+
+def moved(field: Field, positions: tuple) -> Field:
+    """The same field with its spatial axes at new tensor axes (None when that is the input's layout again)."""
+    default = tuple(range(1, len(field.axes) + 1))
+    return Field(field.axes, field.whole, field.aligned, None if tuple(positions) == default else tuple(positions),
+                 field.constant)
 
 
 def identity_field(fields: tuple) -> Field:
@@ -194,16 +224,20 @@ def merge_fields(fields: tuple) -> Field:
     """At add/concat/multiply: the largest field per axis; not aligned when the fields' grids differ.
 
     A branch whose field is the whole input (a squeeze-and-excitation gate: global pooling, 1x1 convs, a sigmoid,
-    broadcast back over the map; an image-pooling branch upsampled and concatenated) does not make the merged
-    field whole: the field stays the one along the spatial path, with ``global_context`` set. Only when every
-    input sees the whole input is the result whole.
+    broadcast back over the map; an image-pooling branch upsampled and concatenated; global attention beside its
+    residual) does not make the merged field whole: the field stays the one along the spatial path, with
+    ``global_context`` set. Only when every input sees the whole input is the result whole. Learnt tensors
+    (constant fields) read no pixel and are left out.
     """
+    fields = tuple(f for f in fields if not f.constant)
+    if not fields:
+        return CONSTANT
     spatial = [f for f in fields if not f.whole]
     if not spatial:
         return WHOLE
     context = len(spatial) < len(fields)
     ranks = {len(f.axes) for f in spatial}
-    if len(ranks) != 1:
+    if len(ranks) != 1 or len({f.positions for f in spatial}) != 1:
         return WHOLE
     aligned = all(f.aligned for f in spatial)
     axes = []
@@ -219,14 +253,16 @@ def merge_fields(fields: tuple) -> Field:
                                   num.maximum(a.padding for a in column)))
         else:
             axes.append(largest)
-    return Field(tuple(axes), aligned=aligned, global_context=context)
+    return Field(tuple(axes), aligned=aligned, positions=spatial[0].positions, global_context=context)
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
     """A sliding window (conv, pool): size grows by (effective kernel - 1) x incoming stride."""
     f = fields[0]
-    if f.whole:
+    if f.whole or f.constant:
         return f
+    if f.positions is not None:  # the window slides over axes 1..n, which do not hold the input's spatial axes
+        return WHOLE
     axes = []
     for ax, k, s, p, d in zip(f.axes, kernel, stride, pad_before, dilation):
         k_eff = d * (k - 1) + 1
@@ -241,8 +277,10 @@ def upsampling_field(fields: tuple, factor, kernel) -> Field:
     ``kernel`` neighbouring input pixels (1 for nearest, 2 for bilinear, ceil(k / s) for a transposed conv).
     Approximate at the borders: padding is kept as it was."""
     f = fields[0]
-    if f.whole:
+    if f.whole or f.constant:
         return f
+    if f.positions is not None:
+        return WHOLE
     axes = []
     for ax, s, k in zip(f.axes, factor, kernel):
         axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.div(ax.stride, s), ax.padding))
@@ -288,6 +326,11 @@ class Layer:
         raise RuleError(f"layer type '{self.type}' has no torch rule, so paramcalc cannot build it in PyTorch "
                         f"(add a torch method to its class in paramcalc/layers/)")
 
+    def sequence(self, a: Attrs, ins: tuple, out: Shape):
+        """For a layer over a token sequence that decoding caches (self-attention): (tokens, elements of its key and
+        value cache per sample). None for every other layer."""
+        return None
+
     def notes(self, a: Attrs, ins: tuple, origins: tuple) -> tuple:
         """Warnings about legal but suspicious use (optional). ``origins``: per input, the type of the layer that
         last changed that tensor's shape (``"input"`` for a graph input), i.e. what decided its layout."""
@@ -320,6 +363,19 @@ class KeepsField:
 class WholeField:
     def receptive_field(self, a, ins, fields):
         return WHOLE
+
+
+class LastAxisField:
+    """A layer that mixes the last axis only (linear, attention's projections): the field is kept unless that axis
+    holds a spatial axis (a linear on [C, H, W] mixes W; one on channels-last [H, W, C] or tokens [N, D] does not)."""
+
+    def receptive_field(self, a, ins, fields):
+        f = fields[0]
+        if f.whole or f.constant:
+            return f
+        if not f.axes:  # a vector (classic MLP): whole; a token sequence without a spatial field: still none
+            return WHOLE if len(ins[0]) == 1 else f
+        return WHOLE if len(ins[0]) - 1 in positions_of(f) else f
 
 
 def torch_modules():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import num
 from ..errors import RuleError
-from .base import BIAS, LINEAR, Attr, Layer, REQUIRED, WholeField, fmt_shape, numel, register, torch_modules
+from .base import BIAS, LINEAR, Attr, LastAxisField, Layer, REQUIRED, fmt_shape, numel, register, torch_modules
 
 
 # Types whose output is channels-first, (C, *spatial): a linear layer straight after one of them (through layers that
@@ -14,7 +14,7 @@ CHANNELS_FIRST = frozenset({"conv", "depthwise_conv", "conv_transpose", "maxpool
 
 
 @register
-class Linear(WholeField, Layer):
+class Linear(LastAxisField, Layer):
     type = "linear"
     aliases = ("fc", "dense")
     summary = "fully connected layer on the last axis; weight [out, in]"

@@ -1,4 +1,5 @@
-"""Normalisation: batchnorm, layernorm, groupnorm, local response norm (AlexNet) and SSD's l2norm."""
+"""Normalisation: batchnorm, layernorm (trailing axes or one chosen axis), rmsnorm, groupnorm, local response norm
+(AlexNet) and SSD's l2norm."""
 
 from __future__ import annotations
 
@@ -53,21 +54,30 @@ class BatchNorm(_Norm):
 @register
 class LayerNorm(_Norm):
     type = "layernorm"
-    summary = "normalisation over the last `dims` axes; weight and bias of their shape"
+    summary = ("normalisation over the last `dims` axes, or over one chosen `axis` (ConvNeXt's LayerNorm2d: axis 1, "
+               "the channels of [C, H, W]); weight and bias of their shape")
     attributes = {
         "dims": Attr("size", 1, doc="how many trailing axes are normalised together"),
+        "axis": Attr("int", None, doc="normalise this one axis instead (counted with the batch axis: 1 = channels)"),
         "affine": Attr("bool", True),
         "bias": Attr("bool", True),
         "eps": Attr("number", 1e-5),
     }
 
-    def params(self, a, ins, out):
+    def normalized(self, a, ins) -> tuple:
         shape = ins[0]
+        if a.axis is not None:
+            from .shape import axis_index
+
+            return (shape[axis_index(a.axis, len(shape))],)
         if not num.is_concrete(a.dims):
             raise RuleError(f"dims must be a number known when the file is read, got {num.show(a.dims)}")
         if a.dims > len(shape):
             raise RuleError(f"dims={a.dims} but the input {fmt_shape(shape)} has only {len(shape)} axes")
-        normalized = tuple(shape[len(shape) - a.dims:])
+        return tuple(shape[len(shape) - a.dims:])
+
+    def params(self, a, ins, out):
+        normalized = self.normalized(a, ins)
         if not a.affine:
             return {}
         return {"weight": normalized, **({"bias": normalized} if a.bias else {})}
@@ -76,10 +86,32 @@ class LayerNorm(_Norm):
         return {}
 
     def torch(self, a, ins, out):
-        shape = ins[0]
-        normalized = tuple(shape[len(shape) - a.dims:])
-        return torch_modules().nn.LayerNorm(normalized, eps=as_float(a.eps), elementwise_affine=a.affine,
-                                            bias=a.bias)
+        normalized = self.normalized(a, ins)
+        m = torch_modules()
+        if a.axis is not None:
+            from .shape import axis_index
+
+            return m.AxisLayerNorm(axis_index(a.axis, len(ins[0])) + 1, normalized[0], eps=as_float(a.eps),
+                                   elementwise_affine=a.affine, bias=a.bias)
+        return m.nn.LayerNorm(normalized, eps=as_float(a.eps), elementwise_affine=a.affine, bias=a.bias)
+
+
+@register
+class RMSNorm(_Norm):
+    type = "rmsnorm"
+    summary = "root-mean-square normalisation over the last axis (Llama); weight [last axis], no bias"
+    attributes = {"eps": Attr("number", 1e-6), "affine": Attr("bool", True)}
+
+    def params(self, a, ins, out):
+        if not ins[0]:
+            raise RuleError("needs an input with at least one axis")
+        return {"weight": (ins[0][-1],)} if a.affine else {}
+
+    def buffers(self, a, ins, out):
+        return {}
+
+    def torch(self, a, ins, out):
+        return torch_modules().nn.RMSNorm(ins[0][-1], eps=as_float(a.eps), elementwise_affine=a.affine)
 
 
 @register

@@ -8,22 +8,52 @@ from fractions import Fraction
 
 from .. import num
 from ..errors import RuleError
-from .base import (UPSAMPLING, AxisField, Attr, Field, KeepsField, Layer, NoOps, NoParams, WholeField, as_float,
-                   fmt_shape, numel, per_axis, register, resolve_padding, spatial_input, torch_modules,
+from .base import (UPSAMPLING, WHOLE, AxisField, Attr, Field, KeepsField, Layer, NoOps, NoParams, WholeField,
+                   as_float, fmt_shape, numel, per_axis, register, resolve_padding, spatial_input, torch_modules,
                    upsampling_field)
 
 
 @register
-class Flatten(NoParams, NoOps, WholeField, Layer):
+class Flatten(NoParams, NoOps, Layer):
     type = "flatten"
-    summary = "(C, H, W) -> (C*H*W,)"
-    attributes = {}
+    summary = "(C, H, W) -> (C*H*W,); `start` and `end` (with the batch axis, as nn.Flatten) merge only those axes"
+    attributes = {"start": Attr("int", 1, doc="first axis merged, counted with the batch axis"),
+                  "end": Attr("int", -1, doc="last axis merged (-1: the last)")}
+
+    def span(self, a, ins):
+        from .shape import axis_index
+
+        rank = len(ins[0])
+        if rank == 0:
+            raise RuleError("needs an input with at least one axis")
+        first, last = axis_index(a.start, rank, "start"), axis_index(a.end, rank, "end")
+        if first > last:
+            raise RuleError(f"start {a.start} comes after end {a.end}")
+        return first, last
 
     def shape(self, a, ins):
-        return (numel(ins[0]),)
+        first, last = self.span(a, ins)
+        shape = ins[0]
+        return (*shape[:first], numel(shape[first:last + 1]), *shape[last + 1:])
+
+    def receptive_field(self, a, ins, fields):
+        # Spatial axes merged among themselves stay on the merged axis, each with its own field (ViT's patch grid
+        # [D, H/16, W/16] -> [D, N]); merged with a channel axis, the field becomes the whole input.
+        from .base import moved, positions_of
+
+        f = fields[0]
+        first, last = self.span(a, ins)
+        if f.whole or f.constant or not f.axes:
+            return f if (f.whole or f.constant) else WHOLE
+        spatial = set(positions_of(f))
+        merged = set(range(first, last + 1))
+        if merged & spatial and not merged <= spatial:
+            return WHOLE
+        return moved(f, tuple(p if p < first else first if p <= last else p - (last - first)
+                              for p in positions_of(f)))
 
     def torch(self, a, ins, out):
-        return torch_modules().nn.Flatten(1)
+        return torch_modules().nn.Flatten(a.start, a.end)
 
 
 @register
@@ -46,6 +76,10 @@ class Reshape(NoParams, NoOps, WholeField, Layer):
             raise RuleError(f"cannot reshape {fmt_shape(ins[0])} ({num.show(total)} elements) to "
                             f"{fmt_shape(a.shape)} ({num.show(known)} elements)")
         return a.shape
+
+    def receptive_field(self, a, ins, fields):
+        f = fields[0]
+        return f if f.constant else WHOLE  # spatial axes cannot be followed through a reshape; text has none
 
     def torch(self, a, ins, out):
         return torch_modules().Reshape(out)

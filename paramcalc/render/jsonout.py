@@ -104,6 +104,13 @@ def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
         ],
         "warnings": list(a.warnings),
         "constraints": constraints_list(a),
+        "sequence": None if a.sequence is None else {
+            "sequence_length": num.to_json(a.sequence.sequence_length),
+            "tokens": num.to_json(a.sequence.tokens),
+            "flops_per_token": num.to_json(a.sequence.flops_per_token),
+            "kv_cache_elements": num.to_json(a.sequence.kv_cache_elements),
+            "kv_cache_bytes": num.to_json(a.sequence.kv_cache_bytes),
+        },
     }
     if convention is not None:
         out["convention"] = convention_dict(convention)

@@ -50,4 +50,13 @@ def totals_lines(a: Analysis, bullet: str = "") -> list[str]:
         + (f"; before that, {field_text(t.spatial_receptive_field)} at {t.spatial_receptive_field_layer}"
            if t.receptive_field and t.receptive_field.whole and t.spatial_receptive_field else ""),
     ] + ([f"{bullet}Shape constraints: " + "; ".join(f"{c.text} (needed by {', '.join(c.layers)})"
-                                                      for c in a.constraints)] if a.constraints else [])
+                                                      for c in a.constraints)] if a.constraints else []) \
+        + ([sequence_line(a, both, bullet)] if a.sequence is not None else [])
+
+
+def sequence_line(a: Analysis, both, bullet: str = "") -> str:
+    """Token models: FLOPs per token of this forward pass and the key/value cache decoding keeps."""
+    s = a.sequence
+    return (f"{bullet}Sequence: {num.exact(s.sequence_length)} tokens x batch {a.batch}; "
+            f"FLOPs per token {both(s.flops_per_token)}; "
+            f"KV cache ({a.dtype}) {both(s.kv_cache_bytes, True)}")
