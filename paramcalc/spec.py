@@ -76,7 +76,13 @@ def _check_depth(text: str, file: str) -> None:
                                     line=event.start_mark.line + 1)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as e:
+        # libyaml (0.2.5 in PyYAML 6.0.2+) stops nesting at 1,000 levels with its own error, which it may raise while
+        # scanning ahead, before the events above reach our limit: it is the same bomb, reported the same way.
+        mark = getattr(e, "problem_mark", None)
+        if "nesting depth" in str(getattr(e, "problem", "")):
+            raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
+                            line=mark.line + 1 if mark else None) from None
         if _FAST_LOADER is yaml.SafeLoader:
             raise
         # libyaml found a syntax error before any nesting bomb: the loader below reports it in its usual words.
