@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console as _RichConsole
 from rich.table import Table
 from rich.text import Text
 
@@ -10,6 +10,14 @@ from .. import num
 from ..engine import Analysis, collapse, group_totals
 from . import convention_lines, convention_rows, field_text, group_compute, shape_text, share, symbols_text
 from .markdown import totals_lines
+
+
+class Console(_RichConsole):
+    """rich's console, except that a closed pipe (`| head`) raises BrokenPipeError, which the CLI ends quietly with
+    exit code 0, instead of rich's own exit code 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
 
 
 def build(a: Analysis, depth: int | None = None, convention=None) -> Table:
