@@ -7,6 +7,11 @@ import re
 MAX_ECHO = 60  # characters of a user's value quoted back in a message
 _LONG_DIGITS = re.compile(r"\d{30,}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LONG_WORD = re.compile(r"\S{120,}")
+
+
+def _escape(text: str) -> str:
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def shorten(value, limit: int = MAX_ECHO, quote: bool = True) -> str:
@@ -36,9 +41,10 @@ def _digits(number: str) -> str:
 
 def one_line(message: str, limit: int = 1000) -> str:
     """A message made safe to print as one line: control characters escaped, runs of 30+ digits counted rather
-    than printed, and at most ``limit`` characters."""
-    message = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+    than printed, words of 120+ characters cut in the middle, and at most ``limit`` characters."""
+    message = _escape(message)
     message = _LONG_DIGITS.sub(lambda m: _digits(m.group()), message)
+    message = _LONG_WORD.sub(lambda m: f"{m.group()[:60]}…{m.group()[-20:]}", message)
     if len(message) > limit:
         message = message[:limit - 30] + " … (message shortened)"
     return message
@@ -77,13 +83,13 @@ class SpecError(ParamcalcError):
         self.layer_type = layer_type
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
+        where = _escape(self.file or "<input>")
         if self.line is not None:
             where += f":{self.line}"
         if self.layer is not None:
-            kind = f" ({self.layer_type})" if self.layer_type else ""
-            where += f": layer '{self.layer}'{kind}"
-        return one_line(f"{where}: {self.message}")
+            kind = f" ({shorten(self.layer_type, 40, quote=False)})" if self.layer_type else ""
+            where += f": layer '{shorten(self.layer, 200, quote=False)}'{kind}"
+        return f"{where}: {one_line(self.message)}"
 
 
 class UsageError(ParamcalcError):

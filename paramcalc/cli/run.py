@@ -28,7 +28,7 @@ def run(target, device, batch, dtype, train, compile_, channels_last, warmup, it
     """Run an architecture in PyTorch with random weights: verify every layer against the engine, then report
     latency (median, p90), throughput, peak memory and achieved TFLOP/s (and, on a known GPU, the share of its peak).
 
-    Needs PyTorch: pip install 'paramcalc[torch]'.
+    Needs PyTorch: pip install torch (or pip install '.[torch]' from a paramcalc checkout).
 
     \b
     Examples:
