@@ -143,10 +143,12 @@ def _check_events(text: str, file: str) -> None:
     """Refuse, from the parse events alone and before any node is built: nesting deeper than MAX_DEPTH, more than
     MAX_NODES values with aliases expanded, aliases to nothing or to their own container, explicit tags, and a
     plain value that a comma inside { } or [ ] has cut in two."""
-    if _CLoader is not None and len(text) > MAX_NODES:
+    if _CLoader is not None and len(text) > MAX_NODES and _brackets_nest_at_most(text, MAX_DEPTH):
         # Only a text this long can hold that many values. libyaml counts its events in C, without building them
         # (0.15 s for 2 MB); each value is at least one event, each collection two: more than 2 * MAX_NODES + 4
         # events prove the limit is passed, before the slower pass below builds 200,000 Python events.
+        # Not on deep flow nesting: the libyaml in PyYAML 6.0's wheels (without the 1,000-level limit of later ones)
+        # rescans every open bracket at each token, minutes for 100,000 of them; the pass below stops at MAX_DEPTH.
         parser = _CLoader(text)
         try:
             events = parser.raw_parse()
@@ -198,6 +200,20 @@ def _check_events(text: str, file: str) -> None:
         if total > MAX_NODES:
             raise SpecError(f"more than {MAX_NODES:,} YAML values{' once aliases are expanded' if aliased else ''}"
                             f" (the limit on one file)", file=file, line=_line(event))
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _brackets_nest_at_most(text: str, limit: int) -> bool:
+    """Whether '[' and '{' nest at most ``limit`` deep, counting every bracket (also those in quotes or comments, so
+    a False may be wrong, but never a True)."""
+    depth = 0
+    for bracket in _BRACKETS.findall(text):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return False
+    return True
 
 
 def _check_characters(text: str, file: str) -> None:
