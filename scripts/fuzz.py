@@ -342,8 +342,10 @@ def main(argv=None) -> int:
         elif item != "idle":
             record(*item)
         now = time.time()
-        for w, p in list(workers.items()):  # a worker stuck in C code past 5x the limit is killed and replaced
-            if p.is_alive() and 0 <= current[w] < args.cases and now - started[w] > 5 * args.timeout + 5:
+        # A worker still on one case after 60 s of wall time (the limit is CPU time: a busy machine stretches it, but
+        # not this far) is stuck in C code, where the alarm cannot interrupt it: it is killed and replaced.
+        for w, p in list(workers.items()):
+            if p.is_alive() and 0 <= current[w] < args.cases and now - started[w] > max(60, 20 * args.timeout):
                 p.kill()
                 p.join()
                 i = current[w]
