@@ -126,7 +126,7 @@ def _syntax_error(e: yaml.YAMLError, file: str) -> SpecError:
                          line=problem_mark.line + 1 if problem_mark else None)
     parts = []
     if context:
-        opened = f" begun at {_where(context_mark)}" if context_mark is not None else ""
+        opened = f" opened at {_where(context_mark)}" if context_mark is not None else ""
         parts.append(f"{context}{opened}")
     if problem:
         parts.append(f"{problem} at {_where(problem_mark)}" if problem_mark is not None else problem)

@@ -8,7 +8,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import ParamcalcError
+from ..errors import ParamcalcError, one_line
 
 CONVENTIONS = """\b
 Counting conventions:
@@ -42,8 +42,8 @@ class _Group(click.Group):
         except Exception as e:  # a bug in paramcalc: say so in one line unless debugging
             if os.environ.get("PARAMCALC_DEBUG"):
                 raise
-            click.echo(f"paramcalc: internal error: {type(e).__name__}: {e} "
-                       f"(please report it; PARAMCALC_DEBUG=1 shows the traceback)", err=True)
+            click.echo(one_line(f"paramcalc: internal error: {type(e).__name__}: {e} "
+                                f"(please report it; PARAMCALC_DEBUG=1 shows the traceback)"), err=True)
             sys.exit(3)
 
 
