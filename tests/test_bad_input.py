@@ -800,3 +800,13 @@ def test_without_libyaml_the_pure_python_loader_reads_the_same_data_lines_and_er
             pure.load_text(text, "x.yaml")
         assert c_error.value.line == pure_error.value.line, (str(c_error.value), str(pure_error.value))
         assert str(c_error.value).split(":")[2] == str(pure_error.value).split(":")[2] or "syntax" in str(c_error.value)
+
+
+def test_readme_python_api_example_runs_as_written():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "analyze_file" in b)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # README's own example, run as a reader would
+    assert namespace["a"].totals.params == 2 * 9 * 128 * 128  # two bias-free 3x3 convs, 128 -> 128 channels
