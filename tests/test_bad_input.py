@@ -810,3 +810,15 @@ def test_readme_python_api_example_runs_as_written():
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)  # README's own example, run as a reader would
     assert namespace["a"].totals.params == 2 * 9 * 128 * 128  # two bias-free 3x3 convs, 128 -> 128 channels
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=30), st.builds(lambda n, v: f"{n}={v}", st.sampled_from(["c", "H", "x", " c "]),
+                                                 st.text(alphabet="0123456789.-+*/()e ,=cx\n\t", max_size=25))))
+def test_any_set_value_gives_a_result_or_one_line_naming_the_flag(item):
+    result = invoke("show", "vgg_two_3x3", "--set", item, "--format", "json")
+    assert result.exit_code in (0, 2), (item, result.output, result.exception)
+    if result.exit_code == 2:
+        message = result.stderr.strip()
+        assert message.count("\n") == 0 and message.startswith("paramcalc: error: "), message
+        assert "--set" in message or "vgg_two_3x3.yaml:" in message, message
