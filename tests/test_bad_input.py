@@ -380,11 +380,12 @@ BOMBS = {
 def test_resource_bomb_is_refused_within_a_second(tmp_path, case):
     text, line, layer, fragments = BOMBS[case]
     path = write(tmp_path, text)
-    start = time.perf_counter()
+    # CPU time of this process: on a shared machine (CI's 2 cores) the wall clock also counts everyone else's work.
+    start = time.process_time()
     result = invoke("show", path)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert_one_clear_error(result, path, line, layer, *fragments)
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    assert elapsed < 1.0, f"took {elapsed:.2f} s of CPU time"
 
 
 def test_a_chain_of_symbolic_strided_layers_is_analysed_in_seconds(tmp_path):
