@@ -126,7 +126,11 @@ def _eval(node, env, text):
             declared = ", ".join(sorted(env)) or "none"
             extra = f"; did you mean '{hint[0]}'?" if hint else f" (declared: {declared})"
             raise ExprError(f"{shorten(text)}: undeclared symbol '{node.id}'{extra}")
-        return env[node.id]
+        value = env[node.id]
+        if value is None or isinstance(value, (bool, str, list, tuple, dict)):
+            # A block argument given a word or a list ({type: b, n: [8, 16]}) must not reach the arithmetic.
+            raise ExprError(f"{shorten(text)}: '{node.id}' is {shorten(value)}, not a number")
+        return value
     if isinstance(node, ast.UnaryOp):
         x = _eval(node.operand, env, text)
         return num.normalize(-x) if isinstance(node.op, ast.USub) else x

@@ -7,6 +7,7 @@ the core.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -823,3 +824,25 @@ def test_any_set_value_gives_a_result_or_one_line_naming_the_flag(item):
         message = result.stderr.strip()
         assert message.count("\n") == 0 and message.startswith("paramcalc: error: "), message
         assert "--set" in message or "vgg_two_3x3.yaml:" in message, message
+
+
+@pytest.mark.parametrize("value", ["[8, 16]", "input", "same", "[3, H, H]"])
+def test_a_block_argument_that_is_not_a_number_never_reaches_the_arithmetic(tmp_path, value):
+    # Found by scripts/fuzz.py (cases 70106 and 86307 of seed 10): a list or a word bound to a block argument
+    # crashed inside the expression evaluator (exit 3). It is a located error, whichever layer reports it.
+    path = write(tmp_path, f"""
+        symbols: {{H: null}}
+        input: [3, 8, 8]
+        blocks:
+          b:
+            args: {{n: null}}
+            layers:
+              - {{type: conv, out: 2*n, kernel: 1}}
+        layers:
+          - {{name: u, type: b, n: {value}}}
+        """)
+    for args in (("show", path), ("show", path, "--symbolic")):
+        result = invoke(*args)
+        assert result.exit_code == 2, (result.exit_code, result.output)
+        message = result.stderr.strip()
+        assert message.count("\n") == 0 and re.search(rf"{re.escape(str(path))}:\d+: ", message), message
