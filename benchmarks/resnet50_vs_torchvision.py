@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     try:
         import torch
     except ImportError:
-        fail("PyTorch is not installed: pip install 'paramcalc[torch]' torchvision")
+        fail("PyTorch is not installed: pip install torch torchvision")
     try:
         import torchvision
     except ImportError:

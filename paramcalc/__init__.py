@@ -18,11 +18,24 @@ __all__ = ["__version__", "analyze", "analyze_file", "load_graph", "to_torch", "
 from .errors import ParamcalcError, SpecError  # noqa: E402
 
 
-def load_graph(path, **kwargs):
-    """Read and build an architecture file (``overrides={'c': 128}``, ``symbolic=True``)."""
-    from .graph import load_graph as _load
+def load_graph(path, *, symbolic=False, overrides=None, **symbols):
+    """Read and build an architecture file, a bundled one by name, or standard input ('-').
 
-    return _load(path, **kwargs)
+    Symbols get values as keywords, as ``to_torch`` takes them (``load_graph('vgg_two_3x3', c=128)``);
+    ``symbolic=True`` leaves every symbol not given symbolic. ``overrides={'c': 128}`` is the older spelling.
+    """
+    from .bundled import resolve
+    from .graph import build_graph
+    from .spec import STDIN, STDIN_NAME, load_file
+
+    values = _symbol_values(overrides, symbols)
+    if str(path) == STDIN:
+        raw, file = load_file(STDIN), STDIN_NAME
+    else:
+        file = resolve(path)
+        raw = load_file(file)
+    _check_positive(raw, values)
+    return build_graph(raw, str(file), overrides=values, symbolic=symbolic)
 
 
 def analyze(graph, **kwargs):
@@ -32,11 +45,43 @@ def analyze(graph, **kwargs):
     return _analyze(graph, **kwargs)
 
 
-def analyze_file(path, *, overrides=None, symbolic=False, batch=1, dtype="fp32"):
-    """Read, build and analyse an architecture file, or a bundled one by name ('alexnet')."""
-    from .bundled import resolve
+def analyze_file(path, *, symbolic=False, batch=1, dtype="fp32", overrides=None, **symbols):
+    """Read, build and analyse an architecture: a file, a bundled one by name ('alexnet'), or '-' (standard input).
 
-    return analyze(load_graph(resolve(path), overrides=overrides, symbolic=symbolic), batch=batch, dtype=dtype)
+    The one entry point for analysis. Symbols get values as keywords, as ``to_torch`` takes them
+    (``analyze_file('vgg_two_3x3', c=128)``; values are numbers or text such as '3/4'); ``symbolic=True`` keeps every
+    symbol not given symbolic; ``batch`` and ``dtype`` ('fp32', 'fp16', 'bf16', 'int8') set the memory figures.
+    ``overrides={'c': 128}`` is the older spelling and still works.
+
+    >>> paramcalc.analyze_file("vgg_two_3x3", c=128).totals.params    # doctest: +SKIP
+    295168
+    """
+    return analyze(load_graph(path, symbolic=symbolic, overrides=overrides, **symbols), batch=batch, dtype=dtype)
+
+
+def _symbol_values(overrides, symbols) -> dict:
+    values = dict(overrides or {})
+    values.update(symbols)
+    return values
+
+
+def _check_positive(raw, values) -> None:
+    """A symbol is a size (a positive unknown): a value of 0 or less given to one is the caller's mistake."""
+    from fractions import Fraction
+
+    from .errors import UsageError
+    from .expr import ExprError, evaluate
+
+    declared = raw.get("symbols") if isinstance(raw, dict) else None
+    for name, value in values.items():
+        if not isinstance(declared, dict) or name not in declared:
+            continue
+        try:
+            number = evaluate(value, {}, name)
+        except ExprError:
+            continue  # build_graph reports it
+        if isinstance(number, (int, Fraction)) and number <= 0:
+            raise UsageError(f"--set {name}={value}: a symbol is a size and must be positive")
 
 
 def to_torch(path_or_graph, **kwargs):
@@ -44,7 +89,7 @@ def to_torch(path_or_graph, **kwargs):
 
     ``path_or_graph``: a file, a bundled name or a built Graph; keyword arguments give symbols values
     (``to_torch('resnet_basic', c=64)``), plus ``verify=False`` and ``device=``. Needs PyTorch
-    (pip install 'paramcalc[torch]'); torch is imported here, on first call, never by ``import paramcalc``.
+    (README: 'Install'); torch is imported here, on first call, never by ``import paramcalc``.
     """
     from .executor import to_torch as _to_torch
 

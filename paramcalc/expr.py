@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Mapping
 
 from . import num
-from .errors import RuleError
+from .errors import RuleError, shorten
 
 MAX_TEXT = 200
 MAX_EXPONENT = 64
@@ -51,7 +51,7 @@ def parse(text: str) -> Expr:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        raise ExprError(f"cannot read {text!r} as an arithmetic expression") from None
+        raise ExprError(f"cannot read {shorten(text)} as an arithmetic expression") from None
     names: set[str] = set()
     _check(tree, text, names)
     return Expr(text, tree, frozenset(names))
@@ -60,9 +60,9 @@ def parse(text: str) -> Expr:
 def _check(node: ast.AST, text: str, names: set[str]) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExprError(f"{text!r}: only numbers are allowed as literals, not {node.value!r}")
+            raise ExprError(f"{shorten(text)}: only numbers are allowed as literals, not {shorten(node.value)}")
         if isinstance(node.value, float) and not math.isfinite(node.value):  # '1e400' reads as inf
-            raise ExprError(f"{text!r}: {node.value} is not a finite number")
+            raise ExprError(f"{shorten(text)}: {node.value} is not a finite number")
     elif isinstance(node, ast.Name):
         names.add(node.id)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
@@ -72,14 +72,14 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
         _check(node.operand, text, names)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
         if node.keywords or not node.args or (node.func.id in ("floor", "ceil") and len(node.args) != 1):
-            raise ExprError(f"{text!r}: wrong arguments to {node.func.id}()")
+            raise ExprError(f"{shorten(text)}: wrong arguments to {node.func.id}()")
         for arg in node.args:
             _check(arg, text, names)
     else:
         what = type(node).__name__
         if isinstance(node, ast.Call):
             what = "a call (only min, max, floor, ceil are allowed)"
-        raise ExprError(f"{text!r}: {what} is not allowed in a size expression "
+        raise ExprError(f"{shorten(text)}: {what} is not allowed in a size expression "
                         f"(numbers, names, + - * / // % ** and min/max/floor/ceil only)")
 
 
@@ -94,10 +94,14 @@ def evaluate(value, env: Mapping[str, object], what: str = "value"):
     if isinstance(value, bool):
         raise ExprError(f"{what}: expected a number or an expression, got {value}")
     if isinstance(value, int):
+        if abs(value) > MAX_MAGNITUDE:
+            raise ExprError(f"{what}: {shorten(value)} is too large (the limit is 2**63)")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ExprError(f"{what}: {value} is not a finite number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ExprError(f"{what}: {value} is too large (the limit is 2**63)")
         return num.normalize(Fraction(str(value)))
     if isinstance(value, str):
         return _eval(parse(value).tree, env, value)
@@ -106,21 +110,27 @@ def evaluate(value, env: Mapping[str, object], what: str = "value"):
 
 def _limit(x, text):
     if num.is_concrete(x) and abs(x) > MAX_MAGNITUDE:
-        raise ExprError(f"{text!r}: value too large")
+        raise ExprError(f"{shorten(text)}: value too large (the limit is 2**63)")
     return num.normalize(x)
 
 
 def _eval(node, env, text):
     if isinstance(node, ast.Constant):
         v = node.value
+        if abs(v) > MAX_MAGNITUDE:
+            raise ExprError(f"{shorten(text)}: value too large (the limit is 2**63)")
         return v if isinstance(v, int) else num.normalize(Fraction(repr(v)))
     if isinstance(node, ast.Name):
         if node.id not in env:
             hint = difflib.get_close_matches(node.id, list(env), n=1)
             declared = ", ".join(sorted(env)) or "none"
             extra = f"; did you mean '{hint[0]}'?" if hint else f" (declared: {declared})"
-            raise ExprError(f"{text!r}: undeclared symbol '{node.id}'{extra}")
-        return env[node.id]
+            raise ExprError(f"{shorten(text)}: undeclared symbol '{node.id}'{extra}")
+        value = env[node.id]
+        if value is None or isinstance(value, (bool, str, list, tuple, dict)):
+            # A block argument given a word or a list ({type: b, n: [8, 16]}) must not reach the arithmetic.
+            raise ExprError(f"{shorten(text)}: '{node.id}' is {shorten(value)}, not a number")
+        return value
     if isinstance(node, ast.UnaryOp):
         x = _eval(node.operand, env, text)
         return num.normalize(-x) if isinstance(node.op, ast.USub) else x
@@ -131,7 +141,7 @@ def _eval(node, env, text):
     b = _eval(node.right, env, text)
     op = node.op
     if isinstance(op, (ast.Div, ast.FloorDiv, ast.Mod)) and num.is_concrete(b) and b == 0:
-        raise ExprError(f"{text!r}: division by zero")
+        raise ExprError(f"{shorten(text)}: division by zero")
     if isinstance(op, ast.Add):
         r = a + b
     elif isinstance(op, ast.Sub):
@@ -146,7 +156,7 @@ def _eval(node, env, text):
         r = a % b if num.is_concrete(a) and num.is_concrete(b) else num.sympy().Mod(a, b)
     else:  # Pow
         if not (isinstance(b, int) and 0 <= b <= MAX_EXPONENT):
-            raise ExprError(f"{text!r}: exponents must be whole numbers from 0 to {MAX_EXPONENT}")
+            raise ExprError(f"{shorten(text)}: exponents must be whole numbers from 0 to {MAX_EXPONENT}")
         r = a**b
     return _limit(r, text)
 

@@ -1,20 +1,42 @@
 """Reading architecture files: safe YAML with line numbers on every mapping, and limits against resource bombs.
 
-Only what ``yaml.safe_load`` accepts is read (no Python tags). Before anything is built, the text is checked for
-size, nesting depth and alias expansion, so a hostile file is refused in well under a second.
+Only plain YAML is read: untagged scalars (strings, numbers, booleans, null), sequences and mappings, and anchors,
+aliases and merge keys between them. Any explicit tag (``!!int``, ``!!python/...``) is refused. Before anything is
+built, one pass over libyaml's parse events (PyYAML's pure-Python parser where libyaml is absent) checks nesting depth,
+tags and the number of values with aliases expanded, so a hostile file is refused in well under a second; then
+libyaml composes the nodes (keeping every line) and a restricted constructor builds plain data. Every problem is a
+SpecError naming the file and the line.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+import sys
 from pathlib import Path
 
 import yaml
 
-from .errors import SpecError
+from .errors import SpecError, shorten
+from .expr import MAX_MAGNITUDE  # the largest number a file may write, as a literal or an expression's value
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 200_000  # YAML nodes after expanding aliases
+MAX_NODES = 200_000  # YAML values after expanding aliases
+_MAX_NUMBER_CHARS = 64  # a plain number longer than this is refused before it is converted
+
+STDIN = "-"  # the path that means standard input
+STDIN_NAME = "<stdin>"
+
+# libyaml when PyYAML was built with it (every PyPI wheel is), else the pure-Python classes: same events, same marks.
+_CLoader = getattr(yaml, "CSafeLoader", None)
+_Base = _CLoader or yaml.SafeLoader
+
+# What YAML's reader refuses: control characters other than tab and line breaks, surrogates, U+FFFE/U+FFFF.
+_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+_TAG_PREFIX = "tag:yaml.org,2002:"
 
 
 class LineDict(dict):
@@ -27,18 +49,30 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose mappings are LineDicts and which refuses duplicate keys."""
+class _Loader(_Base):
+    """libyaml's (or PyYAML's) safe loader restricted to plain data: LineDict mappings, no duplicate keys, no
+    timestamps or '=' values (both stay text), and whole numbers bounded by MAX_MAGNITUDE."""
+
+    file = "<input>"
+    # A plain 2001-13-45 would be built as a date (and fail): dates and the '=' value type stay strings here.
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag not in (_TAG_PREFIX + "timestamp", _TAG_PREFIX + "value")]
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+
+
+def _line(node_or_event) -> int:
+    return node_or_event.start_mark.line + 1
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     mapping = LineDict()
-    mapping.line = node.start_mark.line + 1
+    mapping.line = _line(node)
     mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
+        line = _line(key_node)
         try:
             hash(key)
         except TypeError:
@@ -47,8 +81,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             # Inside a layer the keys read so far may already say which layer it is.
             name, kind = mapping.get("name"), mapping.get("type")
             named = isinstance(name, str)
-            raise SpecError(f"duplicate key '{key}' (first on line {mapping.key_lines[key]})"
-                            + (f" in a '{kind}' layer" if isinstance(kind, str) and not named else ""),
+            raise SpecError(f"duplicate key {shorten(key)} (first on line {mapping.key_lines[key]})"
+                            + (f" in a {shorten(kind)} layer" if isinstance(kind, str) and not named else ""),
                             file=loader.file, line=line, layer=name if named else None,
                             layer_type=kind if isinstance(kind, str) else None)
         mapping[key] = loader.construct_object(value_node, deep=True)
@@ -56,99 +90,213 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return mapping
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+def _too_large(text: str, loader: _Loader, node) -> SpecError:
+    return SpecError(f"the number {shorten(text)} is too large: whole numbers in a file are limited to 2**63 "
+                     f"(about 9.2e18)", file=loader.file, line=_line(node))
 
 
-# The pure-Python scanner is quadratic on runs of '[' / '{' (each opens a possible simple key it keeps re-checking):
-# 100,000 of them take over a second before the depth limit is reached. libyaml's parser, when PyYAML has it, scans
-# them in milliseconds; its events carry the same line marks.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    # Python refuses to convert more than 4,300 digits, and sexagesimal forms (1:30:00) grow with every part:
+    # the text's length is bounded before conversion, the value after.
+    if len(node.value) > _MAX_NUMBER_CHARS:
+        raise _too_large(node.value, loader, node)
+    value = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    if abs(value) > MAX_MAGNITUDE:
+        raise _too_large(node.value, loader, node)
+    return value
 
 
-def _check_depth(text: str, file: str) -> None:
+_Loader.add_constructor(_TAG_PREFIX + "map", _construct_mapping)
+_Loader.add_constructor(_TAG_PREFIX + "int", _construct_int)
+
+
+def _where(mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _syntax_error(e: yaml.YAMLError, file: str) -> SpecError:
+    """One line from a PyYAML/libyaml error: what was open and where it opened, what went wrong and where."""
+    problem_mark = getattr(e, "problem_mark", None)
+    context_mark = getattr(e, "context_mark", None)
+    context, problem = getattr(e, "context", None), getattr(e, "problem", None)
+    if problem is None and context is None:
+        return SpecError(f"YAML error: {' '.join(str(e).split())}", file=file)
+    if "nesting depth" in str(problem):  # libyaml's own limit (1,000 levels), hit while it scans ahead
+        return SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
+                         line=problem_mark.line + 1 if problem_mark else None)
+    parts = []
+    if context:
+        opened = f" opened at {_where(context_mark)}" if context_mark is not None else ""
+        parts.append(f"{context}{opened}")
+    if problem:
+        parts.append(f"{problem} at {_where(problem_mark)}" if problem_mark is not None else problem)
+    mark = problem_mark or context_mark
+    what = " ".join("; ".join(parts).split())  # libyaml's messages may hold line breaks
+    return SpecError(f"YAML syntax error: {what}", file=file, line=mark.line + 1 if mark else None)
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG_PREFIX):] if tag.startswith(_TAG_PREFIX) else tag
+
+
+def _check_events(text: str, file: str) -> None:
+    """Refuse, from the parse events alone and before any node is built: nesting deeper than MAX_DEPTH, more than
+    MAX_NODES values with aliases expanded, aliases to nothing or to their own container, explicit tags, and a
+    plain value that a comma inside { } or [ ] has cut in two."""
+    if _CLoader is not None and len(text) > MAX_NODES and _brackets_nest_at_most(text, MAX_DEPTH):
+        # Only a text this long can hold that many values. libyaml counts its events in C, without building them
+        # (0.15 s for 2 MB); each value is at least one event, each collection two: more than 2 * MAX_NODES + 4
+        # events prove the limit is passed, before the slower pass below builds 200,000 Python events.
+        # Not on deep flow nesting: the libyaml in PyYAML 6.0's wheels (without the 1,000-level limit of later ones)
+        # rescans every open bracket at each token, minutes for 100,000 of them; the pass below stops at MAX_DEPTH.
+        parser = _CLoader(text)
+        try:
+            events = parser.raw_parse()
+        except yaml.YAMLError:
+            events = 0  # the pass below reports it with its line
+        finally:
+            parser.dispose()
+        if events > 2 * MAX_NODES + 4:
+            raise SpecError(f"more than {MAX_NODES:,} YAML values (the limit on one file)", file=file)
+    open_collections: list[tuple[str | None, int, bool]] = []  # (anchor, values counted when it opened, flow)
+    anchors: dict[str, int | None] = {}  # anchor -> values it expands to; None while still open
+    total = 0
+    aliased = False
+    for event in yaml.parse(text, Loader=_Base):
+        kind = type(event)
+        if kind is yaml.AliasEvent:
+            size = anchors.get(event.anchor, -1)
+            if size == -1:
+                raise SpecError(f"the alias *{shorten(event.anchor, 40, quote=False)} names no anchor defined "
+                                f"before it", file=file, line=_line(event))
+            if size is None:
+                raise SpecError("a YAML alias refers to the structure that contains it", file=file,
+                                line=_line(event))
+            total += size
+            aliased = True
+        elif kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if event.tag is not None:
+                raise SpecError(f"explicit YAML tags such as {shorten(_show_tag(event.tag), 60)} are not accepted: "
+                                f"write plain values (quote text)", file=file, line=_line(event))
+            total += 1
+            if kind is yaml.ScalarEvent:
+                if event.anchor is not None:
+                    anchors[event.anchor] = 1
+                if (not event.style and open_collections and open_collections[-1][2]
+                        and event.value.count("(") > event.value.count(")")):
+                    raise SpecError(f"the value {shorten(event.value)} was cut at a comma: inside {{ }} or [ ] a "
+                                    f"comma separates entries, so quote an expression that holds one "
+                                    f"(out: 'max(8, c//4)')", file=file, line=_line(event))
+            else:
+                if len(open_collections) >= MAX_DEPTH:
+                    raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file, line=_line(event))
+                if event.anchor is not None:
+                    anchors[event.anchor] = None
+                open_collections.append((event.anchor, total - 1, bool(event.flow_style)))
+        elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+            anchor, start, _ = open_collections.pop()
+            if anchor is not None:
+                anchors[anchor] = total - start
+        if total > MAX_NODES:
+            raise SpecError(f"more than {MAX_NODES:,} YAML values{' once aliases are expanded' if aliased else ''}"
+                            f" (the limit on one file)", file=file, line=_line(event))
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _brackets_nest_at_most(text: str, limit: int) -> bool:
+    """Whether '[' and '{' nest at most ``limit`` deep, counting every bracket (also those in quotes or comments, so
+    a False may be wrong, but never a True)."""
     depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_FAST_LOADER):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file,
-                                    line=event.start_mark.line + 1)
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError:
-        if _FAST_LOADER is yaml.SafeLoader:
-            raise
-        # libyaml found a syntax error before any nesting bomb: the loader below reports it in its usual words.
+    for bracket in _BRACKETS.findall(text):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return False
+    return True
 
 
-def _expanded_size(node, memo: dict, active: set, file: str) -> int:
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    if key in active:
-        raise SpecError("a YAML alias refers to the structure that contains it", file=file,
-                        line=node.start_mark.line + 1)
-    active.add(key)
-    size = 1
-    if isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            size += _expanded_size(child, memo, active, file)
-            if size > MAX_NODES:
-                break
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            size += _expanded_size(k, memo, active, file) + _expanded_size(v, memo, active, file)
-            if size > MAX_NODES:
-                break
-    active.discard(key)
-    memo[key] = size
-    if size > MAX_NODES:
-        raise SpecError(f"the file expands to more than {MAX_NODES:,} YAML values (alias expansion?)", file=file,
-                        line=node.start_mark.line + 1)
-    return size
+def _check_characters(text: str, file: str) -> None:
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        pos = bad.start()
+        line = text.count("\n", 0, pos) + 1
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise SpecError(f"control character U+{ord(bad.group()):04X} at column {column} is not allowed in YAML "
+                        f"(write it as an escape inside double quotes)", file=file, line=line)
 
 
 def load_text(text: str, file: str = "<input>"):
-    """Parse YAML text into plain data with LineDict mappings, refusing resource bombs."""
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise SpecError(f"file larger than {MAX_BYTES // 1024 // 1024} MiB", file=file)
+    """Parse YAML text into plain data with LineDict mappings, refusing resource bombs and anything but plain data.
+
+    >>> load_text("input: [3, 8, 8]\\nlayers:\\n  - {type: relu}\\n")["layers"][0].line
+    3
+    """
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise SpecError(f"larger than {MAX_BYTES // 1024 // 1024} MiB (the limit on one file)", file=file)
+    _check_characters(text, file)
     try:
-        _check_depth(text, file)
+        _check_events(text, file)
         loader = _Loader(text)
         loader.file = file
         try:
             node = loader.get_single_node()
-            if node is None:
-                return None
-            _expanded_size(node, {}, set(), file)
-            return loader.construct_document(node)
+            return None if node is None else loader.construct_document(node)
         finally:
             loader.dispose()
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        what = " ".join(x for x in (e.context, e.problem) if x)
-        raise SpecError(f"YAML syntax error: {what}", file=file, line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as e:
-        raise SpecError(f"YAML error: {e}", file=file) from None
-    except RecursionError:
-        raise SpecError("the YAML is nested too deeply", file=file) from None
+        raise _syntax_error(e, file) from None
+    except RecursionError:  # not reachable within MAX_DEPTH; kept so no traceback can escape
+        raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=file) from None
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """The text of an architecture file (or of standard input for '-') and the name errors give it.
+
+    Only regular files are read (a FIFO, a device such as /dev/zero or /dev/urandom is refused before reading), at
+    most MAX_BYTES bytes, as strict UTF-8.
+    """
+    if str(path) == STDIN:
+        file = STDIN_NAME
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    else:
+        file = str(path)
+        try:
+            # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            raise SpecError("no such file", file=file) from None
+        except IsADirectoryError:
+            raise SpecError("is a directory, not an architecture file", file=file) from None
+        except OSError as e:
+            raise SpecError(f"cannot read: {e.strerror}", file=file) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            if stat.S_ISDIR(mode):
+                raise SpecError("is a directory, not an architecture file", file=file)
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(
+                mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+            raise SpecError(f"is {kind}, not a regular file (only files are read; use '-' for standard input)",
+                            file=file)
+        with os.fdopen(fd, "rb") as f:
+            try:
+                data = f.read(MAX_BYTES + 1)
+            except OSError as e:
+                raise SpecError(f"cannot read: {e.strerror}", file=file) from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(f"larger than {MAX_BYTES // 1024 // 1024} MiB (the limit on one file)", file=file)
+    try:
+        return data.decode("utf-8"), file
+    except UnicodeDecodeError as e:
+        start = data.rfind(b"\n", 0, e.start) + 1
+        line = data.count(b"\n", 0, e.start) + 1
+        column = len(data[start:e.start].decode("utf-8", "replace")) + 1
+        raise SpecError(f"not UTF-8 text: byte 0x{data[e.start]:02X} at column {column} cannot be decoded",
+                        file=file, line=line) from None
 
 
 def load_file(path: str | Path):
-    """Read an architecture file; a missing or unreadable file is a SpecError naming it."""
-    path = Path(path)
-    file = str(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise SpecError(f"file larger than {MAX_BYTES // 1024 // 1024} MiB", file=file)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", file=file) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not an architecture file", file=file) from None
-    except UnicodeDecodeError:
-        raise SpecError("is not UTF-8 text", file=file) from None
-    except OSError as e:
-        raise SpecError(f"cannot read: {e.strerror}", file=file) from None
+    """Read an architecture file ('-': standard input); a missing or unreadable file is a SpecError naming it."""
+    text, file = read_text(path)
     return load_text(text, file)

@@ -8,7 +8,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import ParamcalcError
+from ..errors import ParamcalcError, one_line
 
 CONVENTIONS = """\b
 Counting conventions:
@@ -26,7 +26,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that went away (`| head`) is noticed here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            _end_quietly_on_closed_pipe()
         except ParamcalcError as e:
             click.echo(f"paramcalc: error: {e}", err=True)
             sys.exit(e.exit_code)
@@ -38,9 +42,20 @@ class _Group(click.Group):
         except Exception as e:  # a bug in paramcalc: say so in one line unless debugging
             if os.environ.get("PARAMCALC_DEBUG"):
                 raise
-            click.echo(f"paramcalc: internal error: {type(e).__name__}: {e} "
-                       f"(please report it; PARAMCALC_DEBUG=1 shows the traceback)", err=True)
+            click.echo(one_line(f"paramcalc: internal error: {type(e).__name__}: {e} "
+                                f"(please report it; PARAMCALC_DEBUG=1 shows the traceback)"), err=True)
             sys.exit(3)
+
+
+def _end_quietly_on_closed_pipe():
+    """The reader of our output closed the pipe (`paramcalc list | head -3`): stop at once, silently, with exit code
+    0, as Unix tools do. Standard output is pointed at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture output in memory)
+        pass
+    sys.exit(0)
 
 
 @click.group(cls=_Group, epilog=CONVENTIONS, context_settings={"help_option_names": ["-h", "--help"]})

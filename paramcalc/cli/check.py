@@ -8,7 +8,7 @@ import click
 
 from ..budget import METRICS
 from ..engine import DTYPE_BYTES
-from .common import convention_option, parse_sets
+from .common import complete_path, convention_option, parse_sets
 
 
 def config_options(f):
@@ -42,7 +42,7 @@ def budget_options(f):
 
 
 @click.command()
-@click.argument("paths", nargs=-1)
+@click.argument("paths", nargs=-1, shell_complete=complete_path)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github", "markdown"]), default="text",
               show_default=True, help="Report format: junit for CI test reports, github for workflow annotations, "
                                       "markdown for a job summary.")

@@ -20,18 +20,46 @@ def model_options(f):
     return f
 
 
-def parse_sets(sets) -> dict:
-    out = {}
+def parse_sets(sets, flag_name: str = "--set") -> dict:
+    """--set NAME=VALUE items as {name: value text}; a malformed one is a UsageError naming the flag (one line,
+    exit code 2), not click's usage block.
+
+    >>> parse_sets(["c=128", " w = 3/4 "])
+    {'c': '128', 'w': '3/4'}
+    """
+    from ..errors import UsageError, shorten
+    from ..expr import ExprError, evaluate
+
+    out: dict = {}
     for item in sets:
         name, eq, value = item.partition("=")
-        if not eq or not name.strip() or not value.strip():
-            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
-        out[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        flag = f"{flag_name} {shorten(item, quote=False)}"
+        if not eq:
+            raise UsageError(f"{flag}: expected NAME=VALUE, e.g. {flag_name} c=128")
+        if not name:
+            raise UsageError(f"{flag}: the symbol's name before '=' is missing")
+        if not name.isidentifier():
+            raise UsageError(f"{flag}: {shorten(name)} is not a symbol name")
+        if not value:
+            raise UsageError(f"{flag}: the value after '=' is missing (a number: 128, 0.75, 3/4)")
+        try:
+            number = evaluate(value, {}, name)
+        except ExprError as e:
+            reason = str(e)
+            if any(word in reason for word in ("undeclared", "cannot read", "not allowed")):
+                reason = f"expected a number (128, 0.75, 3/4), got {shorten(value)}"
+            raise UsageError(f"{flag}: {reason}") from None
+        if number < 0:
+            raise UsageError(f"{flag}: a size cannot be negative")
+        if name in out and out[name] != value:
+            raise UsageError(f"{flag}: {name} is already set to {out[name]}")
+        out[name] = value
     return out
 
 
 def load_analysis(target, sets=(), symbolic=False, batch=1, dtype="fp32"):
-    """Resolve a path or bundled name, build its graph with the --set values, and analyse it."""
+    """Resolve a path, a bundled name or '-' (standard input), build its graph with the --set values, analyse it."""
     from .. import analyze_file
 
     assert dtype in DTYPE_BYTES
@@ -42,8 +70,45 @@ def load_analysis(target, sets=(), symbolic=False, batch=1, dtype="fp32"):
 CONVENTION_NAMES = ("paramcalc", "torchvision", "flopcounter", "fvcore", "ptflops", "thop", "keras")
 
 
+def complete_conventions(ctx, param, incomplete):
+    """Shell completion of --convention: the profiles' names."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(name) for name in CONVENTION_NAMES if name.startswith(incomplete)]
+
+
+def complete_target(ctx, param, incomplete):
+    """Shell completion of FILE_OR_NAME: bundled architectures and, beside them, files and folders.
+
+    What looks like a path (holds '/', starts with '.' or '~') or matches no bundled name is left to the shell's own
+    file completion; otherwise the bundled names come first, then the YAML files and folders of the current folder.
+    """
+    import os
+
+    from click.shell_completion import CompletionItem
+
+    from ..bundled import names
+
+    bundled = [n for n in names() if n.startswith(incomplete)]
+    if not bundled or incomplete.startswith((".", "~")) or os.sep in incomplete:
+        return [CompletionItem(incomplete, type="file")]
+    try:
+        local = sorted(e.name + ("/" if e.is_dir() else "") for e in os.scandir(".")
+                       if e.name.startswith(incomplete) and (e.is_dir() or e.name.endswith((".yaml", ".yml"))))
+    except OSError:
+        local = []
+    return [CompletionItem(n) for n in bundled + local]
+
+
+def complete_path(ctx, param, incomplete):
+    """Shell completion of files and folders (check, snapshot)."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
 def convention_option(f):
     """--convention NAME (validated by paramcalc.conventions.get, which lists the known names)."""
-    return click.option("--convention", default=None, metavar="NAME",
+    return click.option("--convention", default=None, metavar="NAME", shell_complete=complete_conventions,
                         help="Also count as another tool does: " + ", ".join(CONVENTION_NAMES) +
                              " (README: 'Other tools' conventions').")(f)

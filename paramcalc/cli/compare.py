@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .common import convention_option, model_options, parse_sets
+from .common import complete_target, convention_option, model_options, parse_sets
 
 
 @click.command()
-@click.argument("targets", nargs=-1, required=True, metavar="A B [C ...]")
+@click.argument("targets", nargs=-1, required=True, metavar="A B [C ...]", shell_complete=complete_target)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Output format; markdown pastes into a pull request, json is exact.")
 @click.option("--by", "by", type=click.Choice(["total", "stage", "layer"]), default="total", show_default=True,

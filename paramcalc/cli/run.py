@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .common import parse_sets
+from .common import complete_target, parse_sets
 
 
 @click.command(short_help="Build it in PyTorch, verify the engine against it, and time it.")
-@click.argument("target", metavar="FILE_OR_NAME")
+@click.argument("target", metavar="FILE_OR_NAME", shell_complete=complete_target)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where to run: auto takes the GPU when CUDA is available.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Samples per iteration.")
@@ -28,7 +28,7 @@ def run(target, device, batch, dtype, train, compile_, channels_last, warmup, it
     """Run an architecture in PyTorch with random weights: verify every layer against the engine, then report
     latency (median, p90), throughput, peak memory and achieved TFLOP/s (and, on a known GPU, the share of its peak).
 
-    Needs PyTorch: pip install 'paramcalc[torch]'.
+    Needs PyTorch: pip install torch (or pip install '.[torch]' from a paramcalc checkout).
 
     \b
     Examples:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .common import convention_option, load_analysis, model_options
+from .common import complete_target, convention_option, load_analysis, model_options
 
 
 @click.command()
-@click.argument("target", metavar="FILE_OR_NAME")
+@click.argument("target", metavar="FILE_OR_NAME", shell_complete=complete_target)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "csv"]), default="table",
               show_default=True, help="Output format; json is the stable machine-readable contract.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,

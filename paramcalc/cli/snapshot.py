@@ -8,11 +8,11 @@ import click
 
 from ..engine import DTYPE_BYTES
 from .check import config_options, load_config
-from .common import parse_sets
+from .common import complete_path, parse_sets
 
 
 @click.command()
-@click.argument("paths", nargs=-1)
+@click.argument("paths", nargs=-1, shell_complete=complete_path)
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Give a symbol a value in every architecture that declares it; repeatable.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size recorded.")

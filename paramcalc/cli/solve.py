@@ -6,17 +6,18 @@ import json
 
 import click
 
-from .common import parse_sets
+from .common import complete_conventions, complete_target, parse_sets
 
 
 @click.command()
-@click.argument("target", metavar="FILE_OR_NAME")
+@click.argument("target", metavar="FILE_OR_NAME", shell_complete=complete_target)
 @click.option("--for", "symbol", required=True, metavar="SYMBOL", help="The symbol to solve for (width, resolution).")
 @click.option("--max-params", metavar="N", help="Parameter budget: 5M, 25_000_000, 4Mi (K/M/G = x1000, Ki/Mi/Gi = x1024).")
 @click.option("--max-macs", metavar="N", help="MAC budget (or the --convention's compute figure): 1G, 600M.")
 @click.option("--max-activations", metavar="BYTES", help="Activation memory budget in bytes: 256Mi, 1G.")
 @click.option("--min-rf", metavar="PIXELS", help="The receptive field must reach this many input pixels.")
-@click.option("--convention", default=None, metavar="NAME", help="Count params and MACs as this tool does.")
+@click.option("--convention", default=None, metavar="NAME", shell_complete=complete_conventions,
+              help="Count params and MACs as this tool does.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Give another symbol a value; repeatable.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)

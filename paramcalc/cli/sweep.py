@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import click
 
-from .common import parse_sets
+from .common import complete_conventions, complete_target, parse_sets
 
 
 @click.command()
-@click.argument("target", metavar="FILE_OR_NAME")
+@click.argument("target", metavar="FILE_OR_NAME", shell_complete=complete_target)
 @click.option("--set", "grids", multiple=True, required=True, metavar="NAME=V1,V2,...",
               help="Values to sweep (128,160,224 or START:STOP:STEP); repeat for a grid over several symbols.")
 @click.option("--fix", "sets", multiple=True, metavar="NAME=VALUE", help="Give another symbol one value.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.option("--convention", default=None, metavar="NAME", help="Count params and MACs as this tool does.")
+@click.option("--convention", default=None, metavar="NAME", shell_complete=complete_conventions,
+              help="Count params and MACs as this tool does.")
 @click.option("--method", type=click.Choice(["symbolic", "concrete"]), default="symbolic", show_default=True,
               help="Substitute into one symbolic analysis, or re-run the concrete engine per combination.")
 @click.option("--rows", "max_rows", type=click.IntRange(min=2), default=100, show_default=True,
@@ -35,7 +36,7 @@ def sweep(target, grids, sets, fmt, convention, method, max_rows, batch, dtype):
         from ..conventions import get
 
         get(convention)
-    result = run(target, [parse_grid(g) for g in grids], sets=parse_sets(sets), batch=batch, dtype=dtype,
+    result = run(target, [parse_grid(g) for g in grids], sets=parse_sets(sets, "--fix"), batch=batch, dtype=dtype,
                  convention=convention, method=method)
     from ..render import sweep as render
 

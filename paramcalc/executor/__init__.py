@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ..errors import UsageError
 
-INSTALL_HINT = ("PyTorch is not installed; the executor needs it: pip install 'paramcalc[torch]' "
-                "(or the CPU-only build: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
+INSTALL_HINT = ("PyTorch is not installed; the executor needs it: pip install torch in the virtual environment "
+                "paramcalc runs in (the CPU-only build: pip install torch --index-url "
+                "https://download.pytorch.org/whl/cpu), or pip install '.[torch]' from a paramcalc checkout")
 
 
 def require_torch():

@@ -80,7 +80,11 @@ def render(a: Analysis, depth: int | None = None, console=None, convention=None,
 
 def make_console(stderr: bool = False):
     """A rich Console for the renderers that still draw with rich (check, run): colour only on a terminal."""
-    from rich.console import Console
+    from rich.console import Console as RichConsole
+
+    class Console(RichConsole):
+        def on_broken_pipe(self) -> None:  # `| head`: the CLI ends quietly with exit 0, not rich's exit 1
+            raise BrokenPipeError
 
     probe = Console(stderr=stderr)
     if probe.is_terminal:
