@@ -1,7 +1,10 @@
 """Regenerate (or, with --check, verify) README's table of bundled architectures and its torchvision coverage list.
 
-    python scripts/architecture_table.py          # rewrite both between their README markers
-    python scripts/architecture_table.py --check  # exit 1 if README is out of date
+    python scripts/architecture_table.py          # rewrite both between their README markers, and the index
+    python scripts/architecture_table.py --check  # exit 1 if README or architectures/index.json is out of date
+
+architectures/index.json holds what `paramcalc list` shows of each file (params, MACs, description) with the
+file's SHA-256, so the listing need not analyse every file each time (a file whose hash differs is analysed live).
 
 The numbers come from the engine; what each file was checked against comes from its `source:` line, and the tests
 hold the published figures themselves. The coverage list sorts torchvision's builders (tests/data/
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from hashlib import sha256
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +124,30 @@ def render(readme: str) -> str:
     return readme
 
 
+def index_text() -> str:
+    from paramcalc.render.listing import INDEX_FILE, live_entry
+
+    entries = {}
+    for name in names():
+        file = directory() / f"{name}.yaml"
+        params, macs, desc = live_entry(file)
+        entries[name] = {"sha256": sha256(file.read_bytes()).hexdigest(), "params": params, "macs": macs,
+                         "description": desc}
+    return json.dumps({"generated_by": "scripts/architecture_table.py", "architectures": entries}, indent=1,
+                      ensure_ascii=False) + "\n"
+
+
 def main(argv) -> int:
+    from paramcalc.render.listing import INDEX_FILE
+
+    index_path = directory() / INDEX_FILE
+    index = index_text()
+    if "--check" in argv:
+        if not index_path.is_file() or index_path.read_text(encoding="utf-8") != index:
+            print(f"{index_path} is out of date: run python scripts/architecture_table.py", file=sys.stderr)
+            return 1
+    else:
+        index_path.write_text(index, encoding="utf-8")
     path = ROOT / "README.md"
     readme = path.read_text()
     if START not in readme or END not in readme:
