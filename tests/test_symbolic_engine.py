@@ -147,3 +147,32 @@ def test_show_symbolic_finishes_on_the_networks_that_used_to_blow_up(name, run_c
     r = run_cli("show", name, "--symbolic", "--format", "json")
     assert r.exit_code == 0, r.output
     assert time.perf_counter() - start < 60
+
+
+def test_strided_same_padding_chain_stays_small_and_equals_tensorflows_ceil_rule():
+    """Five stride-2 'same' convolutions with a free kernel size: each size is ceil(L/2) (TensorFlow's 'SAME' rule,
+    derived in base.window_output's docstring); before, the padding's max nested in every later size and the
+    analysis ran for minutes (a fuzz-found hang)."""
+    import math
+    import time
+
+    from conftest import analyse_text
+
+    text = """
+        symbols: {M: null, N: null, Dk: 3, H: null}
+        input: [M, H, H]
+        layers:
+          - {type: conv, out: N, kernel: Dk, padding: same, bias: false, repeat: 5, stride: 2}
+    """
+    start = time.process_time()
+    a = analyse_text(text, symbolic=True)
+    assert time.process_time() - start < 30  # loose: only a blow-up of the expressions can break it
+    H = num.symbol("H")
+    for H_value in (1, 2, 7, 31, 32, 33, 224):
+        for k in (1, 2, 3, 5):
+            concrete = analyse_text(text, overrides={"M": 3, "N": 4, "H": H_value, "Dk": k})
+            expected = H_value
+            for layer_sym, layer in zip(a.layers, concrete.layers):
+                expected = math.ceil(expected / 2)
+                assert layer.output_shape[2] == expected
+                assert int(num.sympy().sympify(layer_sym.output_shape[2]).subs(H, H_value)) == expected

@@ -472,8 +472,16 @@ def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") ->
     return tuple((p, p) for p in per_axis(padding, nd, name))
 
 
-def window_output(size, kernel, stride, pads, dilation, *, ceil_mode=False, what="kernel"):
-    """Output length of a sliding window (PyTorch's Conv/MaxPool/AvgPool formula, ceil_mode included)."""
+def window_output(size, kernel, stride, pads, dilation, *, ceil_mode=False, what="kernel", same=False):
+    """Output length of a sliding window (PyTorch's Conv/MaxPool/AvgPool formula, ceil_mode included).
+
+    same=True (padding 'same'): the length is the input's for stride 1 and ceil(input / stride) otherwise, whatever
+    the kernel. With total padding t = max((ceil(L/s) - 1)*s + k_eff - L, 0) the formula gives ceil(L/s) - 1 + 1
+    when t > 0, and when t = 0 the remainder r = L - (ceil(L/s) - 1)*s lies in [k_eff, s], so floor((L - k_eff)/s)
+    + 1 = ceil(L/s) as well. Said directly it stays one small term through a chain of strided 'same' layers,
+    where the formula would nest the max inside every later size."""
+    if same and not ceil_mode:
+        return size if num.is_concrete(stride) and stride == 1 else num.normalize(num.ceildiv(size, stride))
     if num.is_concrete(size):
         return _window_output(size, kernel, stride, pads, dilation, ceil_mode, what)
     return _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, what)

@@ -40,7 +40,8 @@ class _Convolution(Layer):
 
     def shape(self, a, ins):
         c_in, out, g, sizes, k, s, pads, d = self.geometry(a, ins)
-        return (out, *(window_output(L, kk, ss, p, dd) for L, kk, ss, p, dd in zip(sizes, k, s, pads, d)))
+        same = isinstance(a.padding, str) and a.padding == "same"
+        return (out, *(window_output(L, kk, ss, p, dd, same=same) for L, kk, ss, p, dd in zip(sizes, k, s, pads, d)))
 
     def params(self, a, ins, out):
         c_in, c_out, g, sizes, k, *_ = self.geometry(a, ins)
