@@ -20,7 +20,6 @@ thousand cases of the same generator in the suite.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import multiprocessing as mp
 import os
@@ -209,11 +208,10 @@ def _alarm(signum, frame):
 
 def run_case(case: Case) -> None:
     """The whole path for one case; returns on success, raises what the path raised."""
-    from rich.console import Console
-
     from paramcalc.engine import analyze
     from paramcalc.graph import build_graph
     from paramcalc.render import csvout, jsonout, markdown, table
+    from paramcalc.render.grid import Terminal
     from paramcalc.spec import load_text
 
     file = f"fuzz-{case.index}.yaml"
@@ -221,7 +219,7 @@ def run_case(case: Case) -> None:
     json.loads(jsonout.render(analysis))
     markdown.render(analysis, case.depth)
     csvout.render(analysis, case.depth)
-    table.render(analysis, case.depth, console=Console(file=io.StringIO(), width=case.width, no_color=True))
+    table.lines(analysis, case.depth, term=Terminal(width=case.width, color=False))
 
 
 def classify(case: Case, timeout: float) -> tuple[str, str, str]:
