@@ -204,7 +204,7 @@ def test_png_needs_cairosvg_or_a_browser_and_says_so(monkeypatch):
     monkeypatch.setattr(png, "find_browser", lambda: None)
     from paramcalc.errors import UsageError
 
-    with pytest.raises(UsageError, match=r"pip install 'paramcalc\[png\]'"):
+    with pytest.raises(UsageError, match=r"pip install cairosvg"):
         png.render("<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>", 10, 10)
 
 

@@ -114,4 +114,4 @@ def test_without_onnx_the_import_says_which_extra_to_install():
             "main(['import', 'onnx', 'model.onnx'])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
-    assert "pip install 'paramcalc[onnx]'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "pip install onnx" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -325,7 +325,7 @@ def test_without_torch_the_import_says_which_extra_to_install():
             "main(['import', 'torch', 'x.py:Net'])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
-    assert "pip install 'paramcalc[torch]'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "pip install torch" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_the_proof_names_the_first_layer_whose_outputs_differ():

@@ -30,7 +30,7 @@ def draw(target, output, fmt, depth, receptive_field, sets, symbolic, batch, dty
     """Draw the layer graph: blocks as groups, each node with its name, type, output shape, params and MACs.
 
     Merges (add, concat, multiply) are drawn as rounded red pills. SVG, Mermaid, DOT and HTML need no system
-    program; PNG uses CairoSVG (pip install 'paramcalc[png]') or a Chromium/Chrome on the PATH.
+    program; PNG uses CairoSVG (pip install cairosvg) or a Chromium/Chrome on the PATH.
 
     \b
     Examples:

@@ -1,4 +1,4 @@
-"""PNG writer: the SVG drawing rasterised by CairoSVG (pip install 'paramcalc[png]') or, failing that, headless Chromium."""
+"""PNG writer: the SVG drawing rasterised by CairoSVG (pip install cairosvg) or, failing that, headless Chromium."""
 
 from __future__ import annotations
 
@@ -37,11 +37,11 @@ def render(svg_text: str, width: float, height: float) -> bytes:
         return cairosvg.svg2png(bytestring=svg_text.encode("utf-8"), scale=scale)
     browser = find_browser()
     if browser is None:
-        raise UsageError("--format png needs CairoSVG (pip install 'paramcalc[png]') or Chromium/Chrome on the PATH; "
+        raise UsageError("--format png needs CairoSVG (pip install cairosvg) or Chromium/Chrome on the PATH; "
                          "--format svg and html need neither")
     if side > BROWSER_SIDE:
         raise UsageError(f"the drawing is {side:,.0f} pixels long, more than Chromium can rasterise; use --depth, "
-                         f"install CairoSVG (pip install 'paramcalc[png]'), or use --format svg or html")
+                         f"install CairoSVG (pip install cairosvg), or use --format svg or html")
     return _screenshot(browser, svg_text, width, height)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import UsageError
 from .model import ImportedModel, ImportError_, Op, Unmapped, drop_defaults, unmapped_error
 
-ONNX_HINT = "onnx is not installed; importing an ONNX model needs it: pip install 'paramcalc[onnx]'"
+ONNX_HINT = "onnx is not installed; importing an ONNX model needs it: pip install onnx (or pip install '.[onnx]' from a paramcalc checkout)"
 
 
 class Unsupported(Exception):

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import UsageError
 from .model import ImportedModel, ImportError_, Op, Unmapped, drop_defaults, unmapped_error
 
-TORCH_HINT = "PyTorch is not installed; importing a PyTorch model needs it: pip install 'paramcalc[torch]'"
+TORCH_HINT = "PyTorch is not installed; importing a PyTorch model needs it: pip install torch (or pip install '.[torch]' from a paramcalc checkout)"
 BATCH = 2  # traced batch: 2, so that an operation that mixes the batch axis into others shows as a changed size
 
 
