@@ -188,11 +188,19 @@ class WindowAttention(Layer):
             return {"relative_coords_table": (1, side, side, 2), **index}
         return index
 
-    def shifted(self, a, padded) -> bool:
-        """Whether any axis is rolled: torchvision drops the shift on an axis that one window covers."""
+    def shifted(self, a, padded):
+        """1 when any axis is rolled, else 0: torchvision drops the shift on an axis that one window covers. For a
+        symbolic map the same indicator stays exact as min(max(p - window, ..., 0), 1) (sizes are whole numbers),
+        so Swin's last stage at a symbolic resolution counts the shift mask exactly where PyTorch applies it."""
         if num.is_concrete(a.shift) and a.shift == 0:
-            return False
-        return any(num.positive(p - a.window) is not False for p in padded)
+            return 0
+        excess = [num.normalize(p - a.window) for p in padded]
+        known = [num.positive(e) for e in excess]
+        if any(k is True for k in known):
+            return 1
+        if all(k is False for k in known):
+            return 0
+        return num.sympy().Min(num.maximum([*excess, 0]), 1)
 
     def ops(self, a, ins, out):
         h, w, c, padded = self.dims(a, ins)
@@ -201,7 +209,7 @@ class WindowAttention(Layer):
         scores = num.normalize(a.heads * tokens * area)  # per window heads x w^2 x w^2
         ops = {LINEAR: num.normalize(tokens * c * 4 * c), ATTENTION: num.normalize(2 * tokens * area * c),
                SOFTMAX: scores,
-               ELEMENTWISE: num.normalize(tokens * c + scores * (2 if self.shifted(a, padded) else 1))}
+               ELEMENTWISE: num.normalize(tokens * c + scores * (1 + self.shifted(a, padded)))}
         bias = (3 * c if a.qkv_bias else 0) + (c if a.proj_bias else 0)
         if bias:
             ops[BIAS] = num.normalize(tokens * bias)
@@ -213,7 +221,7 @@ class WindowAttention(Layer):
             ops[BIAS] = num.normalize(ops.get(BIAS, 0) + offsets * CPB_HIDDEN)
             ops[NORM] = num.normalize(2 * tokens * c)
             ops[ACTIVATION] = num.normalize(offsets * CPB_HIDDEN + offsets * a.heads)
-            ops[ELEMENTWISE] = num.normalize(scores * (3 if self.shifted(a, padded) else 2))
+            ops[ELEMENTWISE] = num.normalize(scores * (2 + self.shifted(a, padded)))
         return ops
 
     def receptive_field(self, a, ins, fields):
