@@ -129,7 +129,7 @@ def test_every_generated_file_has_a_one_line_description_a_source_and_a_res_defa
     graph = load_graph(resolve(name))
     assert graph.description and "\n" not in graph.description
     assert graph.source and "\n" not in graph.source and "torchvision/models/" in graph.source
-    assert dict(graph.symbols).get("res") in (112, 224, 240, 288, 300, 320, 380, 384, 456, 480, 520, 528, 600)
+    assert dict(graph.symbols).get("res") in (112, 224, 240, 288, 300, 320, 380, 384, 456, 480, 520, 528, 600, 800)
 
 
 def test_regnet_widths_follow_torchvisions_quantised_rule():
