@@ -47,8 +47,6 @@ NOT_BUNDLED = (
     ("maskrcnn_", "the mask head convolves every RoI-aligned region as a 2D map: a conv over [R, C, 14, 14] "
                   "with R as a batch axis, which conv does not take (it reads R as channels)"),
     ("keypointrcnn_", "as Mask R-CNN: the keypoint head convolves every RoI-aligned region as a 2D map"),
-    ("retinanet_", "not written yet (v2): GroupNorm head convs without bias and P6 from C5 over a "
-                   "trainable-BatchNorm backbone; the format can express it"),
     ("raft_", "a correlation volume and a recurrent (GRU) update applied num_flow_updates times (12 by "
               "default) with one set of weights: a loop over shared weights, which the format cannot express"),
 )

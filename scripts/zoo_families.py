@@ -1016,11 +1016,14 @@ def ssdlite(name: str) -> str:
 
 DETECTION = {  # name: (head kind, weights class)
     "retinanet_resnet50_fpn": ("retinanet", "RetinaNet_ResNet50_FPN"),
+    "retinanet_resnet50_fpn_v2": ("retinanet_v2", "RetinaNet_ResNet50_FPN_V2"),
     "fcos_resnet50_fpn": ("fcos", "FCOS_ResNet50_FPN"),
     "fasterrcnn_resnet50_fpn": ("faster", "FasterRCNN_ResNet50_FPN"),
 }
 _DETECTION_PAPER = {
     "retinanet": "Lin et al., \"Focal Loss for Dense Object Detection\", ICCV 2017, Section 4",
+    "retinanet_v2": "Lin et al., \"Focal Loss for Dense Object Detection\", ICCV 2017, Section 4; Li et al., "
+                    "\"Benchmarking Detection Transfer Learning with Vision Transformers\", 2021 (the v2 recipe)",
     "fcos": "Tian et al., \"FCOS - Fully Convolutional One-Stage Object Detection\", ICCV 2019, Section 3",
     "faster": "Ren et al., \"Faster R-CNN\", NeurIPS 2015; Lin et al., \"Feature Pyramid Networks\", CVPR 2017",
     "mask": "He et al., \"Mask R-CNN\", ICCV 2017, Section 3 and Figure 4",
@@ -1028,12 +1031,12 @@ _DETECTION_PAPER = {
 }
 
 
-def _tower(prefix: str, count: int, width: int, groupnorm: bool, tie: str | None) -> list[str]:
-    """`count` 3x3 convs (bias) of `width` channels, each + ReLU (+ GroupNorm(32) before it for FCOS)."""
+def _tower(prefix: str, count: int, width: int, groupnorm: bool, tie: str | None, bias: bool = True) -> list[str]:
+    """`count` 3x3 convs of `width` channels, each + ReLU (+ GroupNorm(32) before it for FCOS and RetinaNet v2)."""
     rows = []
     for i in range(1, count + 1):
         tied = f", tie: {tie}.{prefix}{i}" if tie else ""
-        rows.append(f"{{name: {prefix}{i}, type: conv, out: {width}, kernel: 3, padding: 1{tied}}}")
+        rows.append(f"{{name: {prefix}{i}, type: conv, out: {width}, kernel: 3, padding: 1{'' if bias else ', bias: false'}{tied}}}")
         if groupnorm:
             rows.append(f"{{name: {prefix}{i}_gn, type: groupnorm, groups: 32{tied + '_gn' if tie else ''}}}")
         rows.append("{type: relu}")
@@ -1047,12 +1050,12 @@ def _block(name: str, comment: str, rows: list[str]) -> str:
 
 def _dense_head(kind: str, tie: str | None) -> list[str]:
     """RetinaNetHead (9 anchors x 91 classes, 9 x 4 boxes) or FCOSHead (91 classes, 4 boxes + centre-ness)."""
-    fcos = kind == "fcos"
+    fcos, norm = kind == "fcos", kind in ("fcos", "retinanet_v2")
     t = (lambda n: f", tie: {tie}.{n}") if tie else (lambda n: "")
     cls_out, box_out = (91, 4) if fcos else (9 * 91, 9 * 4)
-    rows = _tower("cls_conv", 4, 256, fcos, tie)
+    rows = _tower("cls_conv", 4, 256, norm, tie, bias=kind != "retinanet_v2")
     rows.append(f"{{name: cls_logits, type: conv, out: {cls_out}, kernel: 3, padding: 1{t('cls_logits')}}}")
-    box = _tower("box_conv", 4, 256, fcos, tie)
+    box = _tower("box_conv", 4, 256, norm, tie, bias=kind != "retinanet_v2")
     box[0] = box[0].replace("padding: 1", "padding: 1, input: in")
     rows += box + [f"{{name: bbox_reg, type: conv, out: {box_out}, kernel: 3, padding: 1{t('bbox_reg')}}}"]
     if fcos:
@@ -1073,10 +1076,10 @@ def _rpn_head(tie: str | None) -> list[str]:
 
 def detection(name: str) -> str:
     kind, weights = DETECTION[name]
-    one_stage = kind in ("retinanet", "fcos")
-    blocks = _resnet_blocks(False, inner="planes", groups=False).replace(
-        "type: batchnorm}", "type: batchnorm, affine: false}")
-    rows = [r.replace("type: batchnorm}", "type: batchnorm, affine: false}") for r in _resnet_stem()]
+    one_stage, v2 = kind in ("retinanet", "retinanet_v2", "fcos"), kind.endswith("_v2")
+    frozen = (lambda text: text) if v2 else (lambda text: text.replace("type: batchnorm}", "type: batchnorm, affine: false}"))
+    blocks = frozen(_resnet_blocks(False, inner="planes", groups=False))
+    rows = [frozen(r) for r in _resnet_stem()]
     rows += _resnet_stages((3, 4, 6, 3))
     # FPN: 1x1 lateral convs (with bias) on the returned stages, nearest top-down, 3x3 output convs (with bias)
     stages = [("c3", "layer2_rest"), ("c4", "layer3_rest"), ("c5", "layer4_rest")]
@@ -1093,8 +1096,9 @@ def detection(name: str) -> str:
         top = merged[lv] = f"fpn_td{lv}"
     for lv in levels:
         rows.append(f"{{name: p{lv}, type: conv, input: {merged[lv]}, out: 256, kernel: 3, padding: 1}}")
-    if one_stage:   # LastLevelP6P7(256, 256): P6 from P5, P7 from ReLU(P6)
-        rows += ["{name: p6, type: conv, input: p5, out: 256, kernel: 3, stride: 2, padding: 1}",
+    if one_stage:   # LastLevelP6P7(256, 256): P6 from P5 (v2: LastLevelP6P7(2048, 256), from C5), P7 from ReLU(P6)
+        rows += [f"{{name: p6, type: conv, input: {'layer4_rest' if v2 else 'p5'}, out: 256, kernel: 3, stride: 2, "
+                 "padding: 1}",
                  "{name: p6_relu, type: relu}",
                  "{name: p7, type: conv, out: 256, kernel: 3, stride: 2, padding: 1}"]
         maps = ["p3", "p4", "p5", "p6", "p7"]
@@ -1102,7 +1106,7 @@ def detection(name: str) -> str:
         rows.append("{name: pool, type: maxpool, input: p5, kernel: 1, stride: 2}")
         maps = ["p2", "p3", "p4", "p5", "pool"]
     if one_stage:
-        head = "retina" if kind == "retinanet" else "fcos"
+        head = "fcos" if kind == "fcos" else "retina"
         blocks += _block(f"{head}_head", f"the head on {maps[0]}: its tensors are the ones every level uses",
                          _dense_head(kind, None))
         blocks += _block(f"{head}_head_shared", f"the same head on the other levels: every tensor tied to "
@@ -1141,29 +1145,37 @@ def detection(name: str) -> str:
             rows += ["{name: kps_score_lowres, type: conv_transpose, out: 17, kernel: 4, stride: 2, padding: 1}",
                      "{name: kps_score, type: upsample, scale: 2, mode: bilinear}"]
             outs.append("kps_score")
-    what = {"retinanet": "RetinaNet", "fcos": "FCOS", "faster": "Faster R-CNN", "mask": "Mask R-CNN",
+    what = {"retinanet": "RetinaNet", "retinanet_v2": "RetinaNet v2", "fcos": "FCOS", "faster": "Faster R-CNN", "mask": "Mask R-CNN",
             "keypoint": "Keypoint R-CNN"}[kind]
     regions = "" if one_stage else (
         ", at R = 1000 regions for the box head (the RPN's proposals kept at test time)" +
         (" and 100 detections for the mask head" if kind == "mask" else
          " and 100 detections for the keypoint head" if kind == "keypoint" else ""))
-    description = (f"{what} on ResNet-50 + FPN as torchvision defines it (frozen BatchNorm in the backbone); "
+    description = (f"{what} on ResNet-50 + FPN as torchvision defines it "
+                   f"({'trainable BatchNorm and GroupNorm heads' if v2 else 'frozen BatchNorm in the backbone'}); "
                    f"MACs at an 800x800 image{regions}")
-    source = (f"torchvision/models/detection ({name}, resnet50 with FrozenBatchNorm2d, _resnet_fpn_extractor, "
-              f"FeaturePyramidNetwork); {weights}_Weights.COCO_V1 meta num_params (tests/data/torchvision_published"
-              f".json; its GFLOPS are at an image size the meta does not record and are not compared). "
+    source = (f"torchvision/models/detection ({name}, resnet50{'' if v2 else ' with FrozenBatchNorm2d'}, "
+              f"_resnet_fpn_extractor, FeaturePyramidNetwork); {weights}_Weights.COCO_V1 meta num_params and GFLOPS "
+              f"(tests/data/torchvision_published.json; the meta records no image size - its GFLOPS are reproduced "
+              f"at 800x800{'' if one_stage else ' and 1000 regions'}). "
               + _DETECTION_PAPER[kind])
     notes = (
+        ("Backbone - ResNet-50 (v1.5) with ordinary, trainable BatchNorm (torchvision's v2 recipe). FPN - a 1x1 "
+         if v2 else
         "Backbone - ResNet-50 (v1.5) whose BatchNorms are torchvision's FrozenBatchNorm2d, which holds its weight, "
         "bias and running statistics as buffers: no parameters (affine false here; paramcalc counts its 2C "
         "running statistics as buffers, FrozenBatchNorm2d holds 4C). The published weights leave conv1 and layer1 "
-        "frozen too (trainable_backbone_layers 3), but those are still parameters and counted. FPN - a 1x1 "
-        f"lateral conv (with bias) on layer{', layer'.join(str(lv - 1) for lv in levels)}, nearest-neighbour "
+        "frozen too (trainable_backbone_layers 3), but those are still parameters and counted. FPN - a 1x1 ")
+        + f"lateral conv (with bias) on layer{', layer'.join(str(lv - 1) for lv in levels)}, nearest-neighbour "
         "top-down sums, a 3x3 output conv (with bias) per level, "
-        + ("and P6, P7 by 3x3 stride-2 convs from P5 (LastLevelP6P7(256, 256)). " if one_stage else
+        + ("and P6 by a 3x3 stride-2 conv from C5 (2048 -> 256, LastLevelP6P7(2048, 256)), P7 by another from "
+           "ReLU(P6). " if v2 else
+           "and P6, P7 by 3x3 stride-2 convs from P5 (LastLevelP6P7(256, 256)). " if one_stage else
            "and a fifth level by a 1x1 stride-2 max pool of P5 (LastLevelMaxPool). ")
         + ({"retinanet": "RetinaNetHead - a class tower and a box tower of four 3x3 convs + ReLU each, then 9 "
                          "anchors x 91 classes and 9 x 4 box deltas; ",
+            "retinanet_v2": "RetinaNetHead - a class tower and a box tower of four 3x3 convs without bias + "
+                            "GroupNorm(32) + ReLU each, then 9 anchors x 91 classes and 9 x 4 box deltas; ",
             "fcos": "FCOSHead - a class tower and a box tower of four 3x3 convs + GroupNorm(32) + ReLU each, then "
                     "91 classes, 4 box distances and one centre-ness channel; "}.get(kind,
            "RPNHead - a 3x3 conv + ReLU, then 3 anchors' objectness and 3 x 4 box deltas; "))

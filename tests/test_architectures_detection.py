@@ -21,7 +21,8 @@ def _published(name):
 
 # torchvision 0.29.1 weights meta num_params (COCO_V1), copied from its model docs' tables
 @pytest.mark.parametrize("name, params", [("retinanet_resnet50_fpn", 34_014_999), ("fcos_resnet50_fpn", 32_269_600),
-                                          ("fasterrcnn_resnet50_fpn", 41_755_286)])
+                                          ("fasterrcnn_resnet50_fpn", 41_755_286),
+                                          ("retinanet_resnet50_fpn_v2", 38_198_935)])
 def test_detection_parameters_equal_torchvisions_published_count(name, params):
     assert _published(name)["num_params"] == params
     assert analyze_file(name).totals.params == params
@@ -55,6 +56,15 @@ def test_retinanet_head_on_p3_by_hand_and_tied_on_the_other_levels():
     assert a.layer("head_p7.cls_logits").output_shape == (1, 819, 7, 7)   # 800 / 128 rounded up by the stride-2 convs
 
 
+def test_retinanet_v2_differs_from_v1_by_batchnorm_groupnorm_heads_and_p6_from_c5():
+    v1, v2 = analyze_file("retinanet_resnet50_fpn"), analyze_file("retinanet_resnet50_fpn_v2")
+    batchnorm = 53_120                                  # the backbone's BatchNorm weight and bias, trainable in v2
+    p6 = (2048 - 256) * 9 * 256                         # P6 reads C5 (2048 channels) instead of P5 (256)
+    norms = 8 * (2 * 256) - 8 * 256                     # eight GroupNorms in, eight conv biases out
+    assert v2.totals.params - v1.totals.params == batchnorm + p6 + norms
+    assert v2.layer("p6").macs == 256 * 9 * 2048 * 13 * 13   # C5 of 800x800 is 25x25; P6 is 13x13
+
+
 def test_fcos_head_on_p3_by_hand():
     a = analyze_file("fcos_resnet50_fpn")
     hw = 100 * 100
@@ -78,6 +88,7 @@ def test_faster_rcnn_box_head_is_counted_per_region():
 
 # torchvision publishes detection GFLOPS without their image size; at 800x800 (the transform's shorter side, and a
 # multiple of 32) and 1000 proposals the files reproduce them to the three decimals published.
-@pytest.mark.parametrize("name", ["retinanet_resnet50_fpn", "fcos_resnet50_fpn", "fasterrcnn_resnet50_fpn"])
+@pytest.mark.parametrize("name", ["retinanet_resnet50_fpn", "fcos_resnet50_fpn", "fasterrcnn_resnet50_fpn",
+                                  "retinanet_resnet50_fpn_v2"])
 def test_published_gflops_are_reproduced_at_800_by_800(name):
     assert round(analyze_file(name).totals.macs / 1e9, 3) == _published(name)["gflops"]
