@@ -40,10 +40,8 @@ NOT_BUNDLED = (
     ("swin_", "shifted-window attention with a relative-position bias table"),
     ("maxvit_", "block and grid attention with relative-position bias, layer norm, learnable tensors"),
     ("mvit_", "multiscale attention (pooled queries, keys and values) over video tokens, position embeddings"),
-    ("fasterrcnn_mobilenet_", "not written yet: MobileNetV3-Large FPN backbone (two returned stages) under the "
-                              "R-CNN heads of fasterrcnn_resnet50_fpn; the format can express it"),
-    ("fasterrcnn_", "not written yet (v2): an RPN head of two 3x3 conv + BatchNorm and FastRCNNConvFCHead (four "
-                    "conv + BatchNorm, one linear) over a trainable-BatchNorm backbone; the format can express it"),
+    ("fasterrcnn_", "v2's box head (FastRCNNConvFCHead) convolves every RoI-aligned region as a 2D map: a conv "
+                    "over [R, C, 7, 7] with R as a batch axis, which conv does not take (it reads R as channels)"),
     ("maskrcnn_", "the mask head convolves every RoI-aligned region as a 2D map: a conv over [R, C, 14, 14] "
                   "with R as a batch axis, which conv does not take (it reads R as channels)"),
     ("keypointrcnn_", "as Mask R-CNN: the keypoint head convolves every RoI-aligned region as a 2D map"),

@@ -1200,6 +1200,75 @@ def detection(name: str) -> str:
     return header + blocks + "layers:\n" + _stage_lines(rows) + "outputs: [" + ", ".join(outs) + "]\n"
 
 
+# Faster R-CNN on MobileNetV3-Large + FPN: (image side of the model's transform, RPN proposals kept at test time)
+DETECTION_MOBILENET = {"fasterrcnn_mobilenet_v3_large_fpn": (800, 1000),
+                       "fasterrcnn_mobilenet_v3_large_320_fpn": (320, 150)}
+
+
+def fasterrcnn_mobilenet(name: str) -> str:
+    res, regions = DETECTION_MOBILENET[name]
+    bn = "{type: batchnorm, affine: false}"    # FrozenBatchNorm2d: weight, bias and statistics all buffers
+    blocks, rows, last = _mobilenet_v3_features("mobilenet_v3_large", bn=bn)
+    # _mobilenet_extractor: the outputs of features[13] (b13, the stride-32 block, 160 channels) and of the last
+    # conv (960); FPN with a 1x1 lateral and a 3x3 output conv (both with bias) each, LastLevelMaxPool
+    rows += ["{name: fpn_inner_c4, type: conv, input: b13, out: 256, kernel: 1}",
+             f"{{name: fpn_inner_c5, type: conv, input: last_act, out: 256, kernel: 1}}   # on the {last}-channel conv",
+             "{name: fpn_up4, type: upsample, inputs: [fpn_inner_c5, fpn_inner_c4], mode: nearest}",
+             "{name: fpn_td4, type: add, inputs: [fpn_inner_c4, fpn_up4]}",
+             "{name: p4, type: conv, input: fpn_td4, out: 256, kernel: 3, padding: 1}",
+             "{name: p5, type: conv, input: fpn_inner_c5, out: 256, kernel: 3, padding: 1}",
+             "{name: pool, type: maxpool, input: p5, kernel: 1, stride: 2}"]
+    t = lambda n: f", tie: rpn_p4.{n}"
+    rpn = lambda tie: [f"{{name: conv, type: conv, out: 256, kernel: 3, padding: 1{tie('conv')}}}",
+                       "{name: relu, type: relu}",
+                       f"{{name: cls_logits, type: conv, out: 15, kernel: 1{tie('cls_logits')}}}",
+                       f"{{name: bbox_pred, type: conv, input: relu, out: 60, kernel: 1{tie('bbox_pred')}}}"]
+    blocks += _block("rpn_head", "RPNHead on p4 (15 anchors): its tensors are the ones every level uses",
+                     rpn(lambda n: ""))
+    blocks += _block("rpn_head_shared", "the same RPN head on the other levels: every tensor tied to rpn_p4's",
+                     rpn(t))
+    rows += ["{name: rpn_p4, type: rpn_head, input: p4}", "{name: rpn_p5, type: rpn_head_shared, input: p5}",
+             "{name: rpn_pool, type: rpn_head_shared, input: pool}",
+             "{name: box_roi_pool, type: roi_align, input: p4, regions: regions, output: 7, "
+             "spatial_scale: 0.03125, sampling_ratio: 2}",
+             "{type: flatten, start: 2}   # [R, 256, 7, 7] -> [R, 12544] (start counts the batch axis)",
+             "{name: fc6, type: linear, out: 1024}", "{type: relu}",
+             "{name: fc7, type: linear, out: 1024}", "{name: fc7_relu, type: relu}",
+             "{name: cls_score, type: linear, out: 91}",
+             "{name: bbox_pred, type: linear, input: fc7_relu, out: 364}"]
+    outs = [f"rpn_{m}.{o}" for m in ("p4", "p5", "pool") for o in ("cls_logits", "bbox_pred")] + [
+        "cls_score", "bbox_pred"]
+    weights = {"fasterrcnn_mobilenet_v3_large_fpn": "FasterRCNN_MobileNet_V3_Large_FPN",
+               "fasterrcnn_mobilenet_v3_large_320_fpn": "FasterRCNN_MobileNet_V3_Large_320_FPN"}[name]
+    header = _header(
+        name, "detection",
+        f"Faster R-CNN on MobileNetV3-Large + FPN as torchvision defines it (frozen BatchNorm in the backbone); "
+        f"MACs at a {res}x{res} image and R = {regions} regions (the RPN's proposals kept at test time)",
+        f"torchvision/models/detection/faster_rcnn.py ({name}, _mobilenet_extractor, FeaturePyramidNetwork); "
+        f"{weights}_Weights.COCO_V1 meta num_params and GFLOPS (tests/data/torchvision_published.json; the meta "
+        f"records no image size - its GFLOPS are reproduced at {res}x{res} without the box head, RoI align onwards, "
+        "which this builder's published figure leaves out). "
+        "Howard et al., \"Searching for MobileNetV3\", ICCV 2019; Ren et al., \"Faster R-CNN\", NeurIPS 2015",
+        "Backbone - MobileNetV3-Large's features (full width, not dilated) whose BatchNorms are FrozenBatchNorm2d: "
+        "buffers only, no parameters (affine false here; paramcalc counts its 2C running statistics as buffers, "
+        "FrozenBatchNorm2d holds 4C). " + MOBILENET_V3_NOTES + " FPN - torchvision's _mobilenet_extractor returns "
+        "the output of features[13] (b13, the block that enters stride 32, 160 channels) and of the last 1x1 conv "
+        f"({last} channels), both at stride 32; a 1x1 lateral and a 3x3 output conv (with bias) each, a nearest "
+        "top-down sum, and a third level by a 1x1 stride-2 max pool (LastLevelMaxPool). RPNHead - a 3x3 conv + "
+        "ReLU, then 15 anchors' objectness (5 sizes x 3 aspect ratios) and 15 x 4 box deltas; one head's tensors "
+        "serve all three levels, tied to the first. The box head pools every region with RoI align to "
+        "[R, 256, 7, 7] (torchvision's MultiScaleRoIAlign picks a level per region; both levels are at stride 32, "
+        "here every region is pooled from the first), then TwoMLPHead (12544 -> 1024 -> 1024) and "
+        "FastRCNNPredictor (91 classes, 91 x 4 box deltas). "
+        + (f"This builder's transform resizes images to a shorter side of 320 (longer at most 640) and keeps 150 "
+           f"proposals. " if res == 320 else
+           "The model's transform resizes images to a shorter side of 800 (longer at most 1333). ")
+        + f"The square {res}x{res} input (symbol res) is this file's choice. Anchors, box decoding and non-maximum "
+          "suppression have no parameters and are not layers here.",
+        f"{{res: {res}, regions: {regions}}}   # image side; regions analysed", "[3, res, res]")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + "outputs: [" + ", ".join(outs) + "]\n"
+
+
 # --- ShuffleNetV2 (needs the split and channel_shuffle layer types) ---------------------------------------------
 
 SHUFFLENET_V2 = {  # torchvision's stages_out_channels; stages of 4, 8, 4 units
@@ -1283,6 +1352,7 @@ FAMILIES = {
 }
 if _has_layer_types("roi_align"):   # region ops and `tie:` are part of the format
     FAMILIES.update({name: detection for name in DETECTION})
+    FAMILIES.update({name: fasterrcnn_mobilenet for name in DETECTION_MOBILENET})
 if _has_layer_types("split", "channel_shuffle"):   # generated once those layer types are part of the format
     FAMILIES.update({name: shufflenet_v2 for name in SHUFFLENET_V2})
 

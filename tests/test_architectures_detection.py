@@ -22,7 +22,9 @@ def _published(name):
 # torchvision 0.29.1 weights meta num_params (COCO_V1), copied from its model docs' tables
 @pytest.mark.parametrize("name, params", [("retinanet_resnet50_fpn", 34_014_999), ("fcos_resnet50_fpn", 32_269_600),
                                           ("fasterrcnn_resnet50_fpn", 41_755_286),
-                                          ("retinanet_resnet50_fpn_v2", 38_198_935)])
+                                          ("retinanet_resnet50_fpn_v2", 38_198_935),
+                                          ("fasterrcnn_mobilenet_v3_large_fpn", 19_386_354),
+                                          ("fasterrcnn_mobilenet_v3_large_320_fpn", 19_386_354)])
 def test_detection_parameters_equal_torchvisions_published_count(name, params):
     assert _published(name)["num_params"] == params
     assert analyze_file(name).totals.params == params
@@ -92,3 +94,29 @@ def test_faster_rcnn_box_head_is_counted_per_region():
                                   "retinanet_resnet50_fpn_v2"])
 def test_published_gflops_are_reproduced_at_800_by_800(name):
     assert round(analyze_file(name).totals.macs / 1e9, 3) == _published(name)["gflops"]
+
+
+def _box_head_macs(a):
+    names = [t.name for t in a.layers]
+    return sum(t.macs for t in a.layers[names.index("box_roi_pool"):])
+
+
+@pytest.mark.parametrize("name, res, regions, gflops", [("fasterrcnn_mobilenet_v3_large_fpn", 800, 1000, 4.494),
+                                                        ("fasterrcnn_mobilenet_v3_large_320_fpn", 320, 150, 0.719)])
+def test_mobilenet_faster_rcnn_published_gflops_leave_out_the_box_head(name, res, regions, gflops):
+    a = analyze_file(name)
+    assert _published(name)["gflops"] == gflops
+    per_region = 256 * 49 * 1024 + 1024 * 1024 + 1024 * (91 + 364)     # fc6, fc7, cls_score, bbox_pred by hand
+    assert _box_head_macs(a) - a.layer("box_roi_pool").macs == regions * per_region
+    assert round((a.totals.macs - _box_head_macs(a)) / 1e9, 3) == gflops
+    # ... while fasterrcnn_resnet50_fpn's published 134.38 includes its box head at 1000 regions
+    r50 = analyze_file("fasterrcnn_resnet50_fpn")
+    assert round(r50.totals.macs / 1e9, 3) == 134.38 != round((r50.totals.macs - _box_head_macs(r50)) / 1e9, 3)
+
+
+def test_mobilenet_faster_rcnn_takes_two_stride_32_maps_and_ties_its_rpn_head():
+    a = analyze_file("fasterrcnn_mobilenet_v3_large_fpn")          # 800 / 32 = 25
+    assert a.layer("fpn_inner_c4").output_shape == a.layer("fpn_inner_c5").output_shape == (1, 256, 25, 25)
+    assert a.layer("fpn_inner_c4").params == 160 * 256 + 256 and a.layer("fpn_inner_c5").params == 960 * 256 + 256
+    assert sum(t.params for t in _layers_under(a, "rpn_p4.")) == 256 * 9 * 256 + 256 + 256 * 15 + 15 + 256 * 60 + 60
+    assert sum(t.params for t in _layers_under(a, "rpn_p5.")) == sum(t.params for t in _layers_under(a, "rpn_pool.")) == 0
