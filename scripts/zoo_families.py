@@ -1012,7 +1012,7 @@ def ssdlite(name: str) -> str:
     return header + blocks + "layers:\n" + _stage_lines(rows) + outputs
 
 
-# --- Detection on ResNet-50 + FPN: RetinaNet, FCOS, Faster/Mask/Keypoint R-CNN ----------------------------------
+# --- Detection on ResNet-50 + FPN: RetinaNet, FCOS, Faster R-CNN ----------------------------------
 
 DETECTION = {  # name: (head kind, weights class)
     "retinanet_resnet50_fpn": ("retinanet", "RetinaNet_ResNet50_FPN"),
@@ -1026,8 +1026,6 @@ _DETECTION_PAPER = {
                     "\"Benchmarking Detection Transfer Learning with Vision Transformers\", 2021 (the v2 recipe)",
     "fcos": "Tian et al., \"FCOS - Fully Convolutional One-Stage Object Detection\", ICCV 2019, Section 3",
     "faster": "Ren et al., \"Faster R-CNN\", NeurIPS 2015; Lin et al., \"Feature Pyramid Networks\", CVPR 2017",
-    "mask": "He et al., \"Mask R-CNN\", ICCV 2017, Section 3 and Figure 4",
-    "keypoint": "He et al., \"Mask R-CNN\", ICCV 2017, Section 5 (human pose)",
 }
 
 
@@ -1123,7 +1121,7 @@ def detection(name: str) -> str:
         for i, m in enumerate(maps):
             rows.append(f"{{name: rpn_{m}, type: rpn_head{'_shared' if i else ''}, input: {m}}}")
         outs = [f"rpn_{m}.{o}" for m in maps for o in ("cls_logits", "bbox_pred")]
-        classes = 2 if kind == "keypoint" else 91
+        classes = 91
         rows += ["{name: box_roi_pool, type: roi_align, input: p2, regions: regions, output: 7, "
                  "spatial_scale: 0.25, sampling_ratio: 2}",
                  "{type: flatten, start: 2}   # [R, 256, 7, 7] -> [R, 12544] (start counts the batch axis)", "{name: fc6, type: linear, out: 1024}", "{type: relu}",
@@ -1131,26 +1129,8 @@ def detection(name: str) -> str:
                  f"{{name: cls_score, type: linear, out: {classes}}}",
                  f"{{name: bbox_pred, type: linear, input: fc7_relu, out: {classes * 4}}}"]
         outs += ["cls_score", "bbox_pred"]
-        if kind == "mask":
-            rows += ["{name: mask_roi_pool, type: roi_align, input: p2, regions: detections, output: 14, "
-                     "spatial_scale: 0.25, sampling_ratio: 2}"]
-            rows += [r.replace("cls_conv", "mask_fcn") for r in _tower("cls_conv", 4, 256, False, None)]
-            rows += ["{name: conv5_mask, type: conv_transpose, out: 256, kernel: 2, stride: 2}", "{type: relu}",
-                     "{name: mask_fcn_logits, type: conv, out: 91, kernel: 1}"]
-            outs.append("mask_fcn_logits")
-        if kind == "keypoint":
-            rows += ["{name: keypoint_roi_pool, type: roi_align, input: p2, regions: detections, output: 14, "
-                     "spatial_scale: 0.25, sampling_ratio: 2}"]
-            rows += [r.replace("cls_conv", "kp_fcn") for r in _tower("cls_conv", 8, 512, False, None)]
-            rows += ["{name: kps_score_lowres, type: conv_transpose, out: 17, kernel: 4, stride: 2, padding: 1}",
-                     "{name: kps_score, type: upsample, scale: 2, mode: bilinear}"]
-            outs.append("kps_score")
-    what = {"retinanet": "RetinaNet", "retinanet_v2": "RetinaNet v2", "fcos": "FCOS", "faster": "Faster R-CNN", "mask": "Mask R-CNN",
-            "keypoint": "Keypoint R-CNN"}[kind]
-    regions = "" if one_stage else (
-        ", at R = 1000 regions for the box head (the RPN's proposals kept at test time)" +
-        (" and 100 detections for the mask head" if kind == "mask" else
-         " and 100 detections for the keypoint head" if kind == "keypoint" else ""))
+    what = {"retinanet": "RetinaNet", "retinanet_v2": "RetinaNet v2", "fcos": "FCOS", "faster": "Faster R-CNN"}[kind]
+    regions = "" if one_stage else ", at R = 1000 regions for the box head (the RPN's proposals kept at test time)"
     description = (f"{what} on ResNet-50 + FPN as torchvision defines it "
                    f"({'trainable BatchNorm and GroupNorm heads' if v2 else 'frozen BatchNorm in the backbone'}); "
                    f"MACs at an 800x800 image{regions}")
@@ -1188,13 +1168,8 @@ def detection(name: str) -> str:
            "picks each region's FPN level by its size; here every region is pooled from P2, which changes no "
            "parameter and only the few MACs of the pooling itself), then TwoMLPHead (fc6 12544 -> 1024, fc7 "
            f"1024 -> 1024) and FastRCNNPredictor ({classes} classes, {classes} x 4 box deltas). ")
-        + ("The mask head RoI-aligns the detections to 14x14, four 3x3 convs + ReLU (256), a 2x2 stride-2 "
-           "transposed conv + ReLU and a 1x1 conv to the 91 classes' 28x28 masks. " if kind == "mask" else "")
-        + ("The keypoint head RoI-aligns the detections to 14x14, eight 3x3 convs + ReLU (512), a 4x4 stride-2 "
-           "transposed conv to 17 keypoints and a bilinear x2 upsampling. " if kind == "keypoint" else "")
         + "Anchors, box decoding and non-maximum suppression have no parameters and are not layers here.")
-    symbols = "{res: 800}" if one_stage else (
-        "{res: 800, regions: 1000" + (", detections: 100" if kind in ("mask", "keypoint") else "") + "}")
+    symbols = "{res: 800}" if one_stage else "{res: 800, regions: 1000}"
     header = _header(name, "detection", description, source, notes, symbols + "   # image side; regions analysed",
                      "[3, res, res]")
     return header + blocks + "layers:\n" + _stage_lines(rows) + "outputs: [" + ", ".join(outs) + "]\n"
