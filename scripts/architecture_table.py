@@ -44,14 +44,11 @@ NOT_BUNDLED = (
     ("swin_", "shifted-window attention with a relative-position bias table"),
     ("maxvit_", "block and grid attention with relative-position bias, layer norm, learnable tensors"),
     ("mvit_", "multiscale attention (pooled queries, keys and values) over video tokens, position embeddings"),
-    ("fasterrcnn_", "RoI align over a variable number of regions (the RPN's proposals); torchvision's GFLOPS are "
-                    "for images resized by the model's own transform, a size its meta does not record"),
-    ("maskrcnn_", "as Faster R-CNN, plus the mask head on RoI-aligned regions"),
-    ("keypointrcnn_", "as Faster R-CNN, plus the keypoint head on RoI-aligned regions"),
-    ("retinanet_", "one head's weights are shared by the five FPN levels (tied parameters); GFLOPS at an image "
-                   "size the meta does not record"),
-    ("fcos_", "one head's weights are shared by the five FPN levels (tied parameters); GFLOPS at an image size the "
-              "meta does not record"),
+    ("fasterrcnn_", "v2's box head (FastRCNNConvFCHead) convolves every RoI-aligned region as a 2D map: a conv "
+                    "over [R, C, 7, 7] with R as a batch axis, which conv does not take (it reads R as channels)"),
+    ("maskrcnn_", "the mask head convolves every RoI-aligned region as a 2D map: a conv over [R, C, 14, 14] "
+                  "with R as a batch axis, which conv does not take (it reads R as channels)"),
+    ("keypointrcnn_", "as Mask R-CNN: the keypoint head convolves every RoI-aligned region as a 2D map"),
     ("raft_", "a correlation volume and a recurrent (GRU) update applied num_flow_updates times (12 by "
               "default) with one set of weights: a loop over shared weights, which the format cannot express"),
 )

@@ -1012,6 +1012,238 @@ def ssdlite(name: str) -> str:
     return header + blocks + "layers:\n" + _stage_lines(rows) + outputs
 
 
+# --- Detection on ResNet-50 + FPN: RetinaNet, FCOS, Faster R-CNN ----------------------------------
+
+DETECTION = {  # name: (head kind, weights class)
+    "retinanet_resnet50_fpn": ("retinanet", "RetinaNet_ResNet50_FPN"),
+    "retinanet_resnet50_fpn_v2": ("retinanet_v2", "RetinaNet_ResNet50_FPN_V2"),
+    "fcos_resnet50_fpn": ("fcos", "FCOS_ResNet50_FPN"),
+    "fasterrcnn_resnet50_fpn": ("faster", "FasterRCNN_ResNet50_FPN"),
+}
+_DETECTION_PAPER = {
+    "retinanet": "Lin et al., \"Focal Loss for Dense Object Detection\", ICCV 2017, Section 4",
+    "retinanet_v2": "Lin et al., \"Focal Loss for Dense Object Detection\", ICCV 2017, Section 4; Li et al., "
+                    "\"Benchmarking Detection Transfer Learning with Vision Transformers\", 2021 (the v2 recipe)",
+    "fcos": "Tian et al., \"FCOS - Fully Convolutional One-Stage Object Detection\", ICCV 2019, Section 3",
+    "faster": "Ren et al., \"Faster R-CNN\", NeurIPS 2015; Lin et al., \"Feature Pyramid Networks\", CVPR 2017",
+}
+
+
+def _tower(prefix: str, count: int, width: int, groupnorm: bool, tie: str | None, bias: bool = True) -> list[str]:
+    """`count` 3x3 convs of `width` channels, each + ReLU (+ GroupNorm(32) before it for FCOS and RetinaNet v2)."""
+    rows = []
+    for i in range(1, count + 1):
+        tied = f", tie: {tie}.{prefix}{i}" if tie else ""
+        rows.append(f"{{name: {prefix}{i}, type: conv, out: {width}, kernel: 3, padding: 1{'' if bias else ', bias: false'}{tied}}}")
+        if groupnorm:
+            rows.append(f"{{name: {prefix}{i}_gn, type: groupnorm, groups: 32{tied + '_gn' if tie else ''}}}")
+        rows.append("{type: relu}")
+    return rows
+
+
+def _block(name: str, comment: str, rows: list[str]) -> str:
+    return f"  {name}:{' ' * max(1, 29 - len(name))}# {comment}\n    layers:\n" + "".join(
+        f"      - {row}\n" for row in rows)
+
+
+def _dense_head(kind: str, tie: str | None) -> list[str]:
+    """RetinaNetHead (9 anchors x 91 classes, 9 x 4 boxes) or FCOSHead (91 classes, 4 boxes + centre-ness)."""
+    fcos, norm = kind == "fcos", kind in ("fcos", "retinanet_v2")
+    t = (lambda n: f", tie: {tie}.{n}") if tie else (lambda n: "")
+    cls_out, box_out = (91, 4) if fcos else (9 * 91, 9 * 4)
+    rows = _tower("cls_conv", 4, 256, norm, tie, bias=kind != "retinanet_v2")
+    rows.append(f"{{name: cls_logits, type: conv, out: {cls_out}, kernel: 3, padding: 1{t('cls_logits')}}}")
+    box = _tower("box_conv", 4, 256, norm, tie, bias=kind != "retinanet_v2")
+    box[0] = box[0].replace("padding: 1", "padding: 1, input: in")
+    rows += box + [f"{{name: bbox_reg, type: conv, out: {box_out}, kernel: 3, padding: 1{t('bbox_reg')}}}"]
+    if fcos:
+        rows.append(f"{{name: bbox_ctrness, type: conv, input: box_conv4_gn, out: 1, kernel: 3, padding: 1"
+                    f"{t('bbox_ctrness')}}}")
+        rows[rows.index("{type: relu}", rows.index(next(r for r in rows if "box_conv4_gn" in r)))] = \
+            "{name: box_conv4_relu, type: relu}"
+        rows[-1] = rows[-1].replace("input: box_conv4_gn", "input: box_conv4_relu")
+    return rows
+
+
+def _rpn_head(tie: str | None) -> list[str]:
+    t = (lambda n: f", tie: {tie}.{n}") if tie else (lambda n: "")
+    return [f"{{name: conv, type: conv, out: 256, kernel: 3, padding: 1{t('conv')}}}", "{name: relu, type: relu}",
+            f"{{name: cls_logits, type: conv, out: 3, kernel: 1{t('cls_logits')}}}",
+            f"{{name: bbox_pred, type: conv, input: relu, out: 12, kernel: 1{t('bbox_pred')}}}"]
+
+
+def detection(name: str) -> str:
+    kind, weights = DETECTION[name]
+    one_stage, v2 = kind in ("retinanet", "retinanet_v2", "fcos"), kind.endswith("_v2")
+    frozen = (lambda text: text) if v2 else (lambda text: text.replace("type: batchnorm}", "type: batchnorm, affine: false}"))
+    blocks = frozen(_resnet_blocks(False, inner="planes", groups=False))
+    rows = [frozen(r) for r in _resnet_stem()]
+    rows += _resnet_stages((3, 4, 6, 3))
+    # FPN: 1x1 lateral convs (with bias) on the returned stages, nearest top-down, 3x3 output convs (with bias)
+    stages = [("c3", "layer2_rest"), ("c4", "layer3_rest"), ("c5", "layer4_rest")]
+    if not one_stage:
+        stages.insert(0, ("c2", "layer1_rest"))
+    levels = [int(c[1]) for c, _ in stages]
+    for c, source in stages:
+        rows.append(f"{{name: fpn_inner_{c}, type: conv, input: {source}, out: 256, kernel: 1}}")
+    top = f"fpn_inner_c{levels[-1]}"
+    merged = {levels[-1]: top}
+    for lv in reversed(levels[:-1]):
+        rows.append(f"{{name: fpn_up{lv}, type: upsample, inputs: [{top}, fpn_inner_c{lv}], mode: nearest}}")
+        rows.append(f"{{name: fpn_td{lv}, type: add, inputs: [fpn_inner_c{lv}, fpn_up{lv}]}}")
+        top = merged[lv] = f"fpn_td{lv}"
+    for lv in levels:
+        rows.append(f"{{name: p{lv}, type: conv, input: {merged[lv]}, out: 256, kernel: 3, padding: 1}}")
+    if one_stage:   # LastLevelP6P7(256, 256): P6 from P5 (v2: LastLevelP6P7(2048, 256), from C5), P7 from ReLU(P6)
+        rows += [f"{{name: p6, type: conv, input: {'layer4_rest' if v2 else 'p5'}, out: 256, kernel: 3, stride: 2, "
+                 "padding: 1}",
+                 "{name: p6_relu, type: relu}",
+                 "{name: p7, type: conv, out: 256, kernel: 3, stride: 2, padding: 1}"]
+        maps = ["p3", "p4", "p5", "p6", "p7"]
+    else:           # LastLevelMaxPool: a 1x1, stride-2 max pool of P5
+        rows.append("{name: pool, type: maxpool, input: p5, kernel: 1, stride: 2}")
+        maps = ["p2", "p3", "p4", "p5", "pool"]
+    if one_stage:
+        head = "fcos" if kind == "fcos" else "retina"
+        blocks += _block(f"{head}_head", f"the head on {maps[0]}: its tensors are the ones every level uses",
+                         _dense_head(kind, None))
+        blocks += _block(f"{head}_head_shared", f"the same head on the other levels: every tensor tied to "
+                         f"head_{maps[0]}'s", _dense_head(kind, f"head_{maps[0]}"))
+        for i, m in enumerate(maps):
+            rows.append(f"{{name: head_{m}, type: {head}_head{'_shared' if i else ''}, input: {m}}}")
+        outs = [f"head_{m}.{o}" for m in maps for o in
+                (("cls_logits", "bbox_reg", "bbox_ctrness") if kind == "fcos" else ("cls_logits", "bbox_reg"))]
+    else:
+        blocks += _block("rpn_head", f"RPNHead on {maps[0]} (3 anchors): its tensors are the ones every level uses",
+                         _rpn_head(None))
+        blocks += _block("rpn_head_shared", f"the same RPN head on the other levels: every tensor tied to "
+                         f"rpn_{maps[0]}'s", _rpn_head(f"rpn_{maps[0]}"))
+        for i, m in enumerate(maps):
+            rows.append(f"{{name: rpn_{m}, type: rpn_head{'_shared' if i else ''}, input: {m}}}")
+        outs = [f"rpn_{m}.{o}" for m in maps for o in ("cls_logits", "bbox_pred")]
+        classes = 91
+        rows += ["{name: box_roi_pool, type: roi_align, input: p2, regions: regions, output: 7, "
+                 "spatial_scale: 0.25, sampling_ratio: 2}",
+                 "{type: flatten, start: 2}   # [R, 256, 7, 7] -> [R, 12544] (start counts the batch axis)", "{name: fc6, type: linear, out: 1024}", "{type: relu}",
+                 "{name: fc7, type: linear, out: 1024}", "{name: fc7_relu, type: relu}",
+                 f"{{name: cls_score, type: linear, out: {classes}}}",
+                 f"{{name: bbox_pred, type: linear, input: fc7_relu, out: {classes * 4}}}"]
+        outs += ["cls_score", "bbox_pred"]
+    what = {"retinanet": "RetinaNet", "retinanet_v2": "RetinaNet v2", "fcos": "FCOS", "faster": "Faster R-CNN"}[kind]
+    regions = "" if one_stage else ", at R = 1000 regions for the box head (the RPN's proposals kept at test time)"
+    description = (f"{what} on ResNet-50 + FPN as torchvision defines it "
+                   f"({'trainable BatchNorm and GroupNorm heads' if v2 else 'frozen BatchNorm in the backbone'}); "
+                   f"MACs at an 800x800 image{regions}")
+    source = (f"torchvision/models/detection ({name}, resnet50{'' if v2 else ' with FrozenBatchNorm2d'}, "
+              f"_resnet_fpn_extractor, FeaturePyramidNetwork); {weights}_Weights.COCO_V1 meta num_params and GFLOPS "
+              f"(tests/data/torchvision_published.json; the meta records no image size - its GFLOPS are reproduced "
+              f"at 800x800{'' if one_stage else ' and 1000 regions'}). "
+              + _DETECTION_PAPER[kind])
+    notes = (
+        ("Backbone - ResNet-50 (v1.5) with ordinary, trainable BatchNorm (torchvision's v2 recipe). FPN - a 1x1 "
+         if v2 else
+        "Backbone - ResNet-50 (v1.5) whose BatchNorms are torchvision's FrozenBatchNorm2d, which holds its weight, "
+        "bias and running statistics as buffers: no parameters (affine false here; paramcalc counts its 2C "
+        "running statistics as buffers, FrozenBatchNorm2d holds 4C). The published weights leave conv1 and layer1 "
+        "frozen too (trainable_backbone_layers 3), but those are still parameters and counted. FPN - a 1x1 ")
+        + f"lateral conv (with bias) on layer{', layer'.join(str(lv - 1) for lv in levels)}, nearest-neighbour "
+        "top-down sums, a 3x3 output conv (with bias) per level, "
+        + ("and P6 by a 3x3 stride-2 conv from C5 (2048 -> 256, LastLevelP6P7(2048, 256)), P7 by another from "
+           "ReLU(P6). " if v2 else
+           "and P6, P7 by 3x3 stride-2 convs from P5 (LastLevelP6P7(256, 256)). " if one_stage else
+           "and a fifth level by a 1x1 stride-2 max pool of P5 (LastLevelMaxPool). ")
+        + ({"retinanet": "RetinaNetHead - a class tower and a box tower of four 3x3 convs + ReLU each, then 9 "
+                         "anchors x 91 classes and 9 x 4 box deltas; ",
+            "retinanet_v2": "RetinaNetHead - a class tower and a box tower of four 3x3 convs without bias + "
+                            "GroupNorm(32) + ReLU each, then 9 anchors x 91 classes and 9 x 4 box deltas; ",
+            "fcos": "FCOSHead - a class tower and a box tower of four 3x3 convs + GroupNorm(32) + ReLU each, then "
+                    "91 classes, 4 box distances and one centre-ness channel; "}.get(kind,
+           "RPNHead - a 3x3 conv + ReLU, then 3 anchors' objectness and 3 x 4 box deltas; "))
+        + "one head's tensors serve all five levels, so the copies on the other levels are tied to the first "
+          "(counted once, computed on every level). The model's own transform resizes images to a shorter side of "
+          "800 (longer at most 1333) and pads to a multiple of 32; the square 800x800 input (symbol res) is this "
+          "file's choice. "
+        + ("" if one_stage else
+           "The box head pools every region with RoI align to [R, 256, 7, 7] (torchvision's MultiScaleRoIAlign "
+           "picks each region's FPN level by its size; here every region is pooled from P2, which changes no "
+           "parameter and only the few MACs of the pooling itself), then TwoMLPHead (fc6 12544 -> 1024, fc7 "
+           f"1024 -> 1024) and FastRCNNPredictor ({classes} classes, {classes} x 4 box deltas). ")
+        + "Anchors, box decoding and non-maximum suppression have no parameters and are not layers here.")
+    symbols = "{res: 800}" if one_stage else "{res: 800, regions: 1000}"
+    header = _header(name, "detection", description, source, notes, symbols + "   # image side; regions analysed",
+                     "[3, res, res]")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + "outputs: [" + ", ".join(outs) + "]\n"
+
+
+# Faster R-CNN on MobileNetV3-Large + FPN: (image side of the model's transform, RPN proposals kept at test time)
+DETECTION_MOBILENET = {"fasterrcnn_mobilenet_v3_large_fpn": (800, 1000),
+                       "fasterrcnn_mobilenet_v3_large_320_fpn": (320, 150)}
+
+
+def fasterrcnn_mobilenet(name: str) -> str:
+    res, regions = DETECTION_MOBILENET[name]
+    bn = "{type: batchnorm, affine: false}"    # FrozenBatchNorm2d: weight, bias and statistics all buffers
+    blocks, rows, last = _mobilenet_v3_features("mobilenet_v3_large", bn=bn)
+    # _mobilenet_extractor: the outputs of features[13] (b13, the stride-32 block, 160 channels) and of the last
+    # conv (960); FPN with a 1x1 lateral and a 3x3 output conv (both with bias) each, LastLevelMaxPool
+    rows += ["{name: fpn_inner_c4, type: conv, input: b13, out: 256, kernel: 1}",
+             f"{{name: fpn_inner_c5, type: conv, input: last_act, out: 256, kernel: 1}}   # on the {last}-channel conv",
+             "{name: fpn_up4, type: upsample, inputs: [fpn_inner_c5, fpn_inner_c4], mode: nearest}",
+             "{name: fpn_td4, type: add, inputs: [fpn_inner_c4, fpn_up4]}",
+             "{name: p4, type: conv, input: fpn_td4, out: 256, kernel: 3, padding: 1}",
+             "{name: p5, type: conv, input: fpn_inner_c5, out: 256, kernel: 3, padding: 1}",
+             "{name: pool, type: maxpool, input: p5, kernel: 1, stride: 2}"]
+    t = lambda n: f", tie: rpn_p4.{n}"
+    rpn = lambda tie: [f"{{name: conv, type: conv, out: 256, kernel: 3, padding: 1{tie('conv')}}}",
+                       "{name: relu, type: relu}",
+                       f"{{name: cls_logits, type: conv, out: 15, kernel: 1{tie('cls_logits')}}}",
+                       f"{{name: bbox_pred, type: conv, input: relu, out: 60, kernel: 1{tie('bbox_pred')}}}"]
+    blocks += _block("rpn_head", "RPNHead on p4 (15 anchors): its tensors are the ones every level uses",
+                     rpn(lambda n: ""))
+    blocks += _block("rpn_head_shared", "the same RPN head on the other levels: every tensor tied to rpn_p4's",
+                     rpn(t))
+    rows += ["{name: rpn_p4, type: rpn_head, input: p4}", "{name: rpn_p5, type: rpn_head_shared, input: p5}",
+             "{name: rpn_pool, type: rpn_head_shared, input: pool}",
+             "{name: box_roi_pool, type: roi_align, input: p4, regions: regions, output: 7, "
+             "spatial_scale: 0.03125, sampling_ratio: 2}",
+             "{type: flatten, start: 2}   # [R, 256, 7, 7] -> [R, 12544] (start counts the batch axis)",
+             "{name: fc6, type: linear, out: 1024}", "{type: relu}",
+             "{name: fc7, type: linear, out: 1024}", "{name: fc7_relu, type: relu}",
+             "{name: cls_score, type: linear, out: 91}",
+             "{name: bbox_pred, type: linear, input: fc7_relu, out: 364}"]
+    outs = [f"rpn_{m}.{o}" for m in ("p4", "p5", "pool") for o in ("cls_logits", "bbox_pred")] + [
+        "cls_score", "bbox_pred"]
+    weights = {"fasterrcnn_mobilenet_v3_large_fpn": "FasterRCNN_MobileNet_V3_Large_FPN",
+               "fasterrcnn_mobilenet_v3_large_320_fpn": "FasterRCNN_MobileNet_V3_Large_320_FPN"}[name]
+    header = _header(
+        name, "detection",
+        f"Faster R-CNN on MobileNetV3-Large + FPN as torchvision defines it (frozen BatchNorm in the backbone); "
+        f"MACs at a {res}x{res} image and R = {regions} regions (the RPN's proposals kept at test time)",
+        f"torchvision/models/detection/faster_rcnn.py ({name}, _mobilenet_extractor, FeaturePyramidNetwork); "
+        f"{weights}_Weights.COCO_V1 meta num_params and GFLOPS (tests/data/torchvision_published.json; the meta "
+        f"records no image size - its GFLOPS are reproduced at {res}x{res} without the box head, RoI align onwards, "
+        "which this builder's published figure leaves out). "
+        "Howard et al., \"Searching for MobileNetV3\", ICCV 2019; Ren et al., \"Faster R-CNN\", NeurIPS 2015",
+        "Backbone - MobileNetV3-Large's features (full width, not dilated) whose BatchNorms are FrozenBatchNorm2d: "
+        "buffers only, no parameters (affine false here; paramcalc counts its 2C running statistics as buffers, "
+        "FrozenBatchNorm2d holds 4C). " + MOBILENET_V3_NOTES + " FPN - torchvision's _mobilenet_extractor returns "
+        "the output of features[13] (b13, the block that enters stride 32, 160 channels) and of the last 1x1 conv "
+        f"({last} channels), both at stride 32; a 1x1 lateral and a 3x3 output conv (with bias) each, a nearest "
+        "top-down sum, and a third level by a 1x1 stride-2 max pool (LastLevelMaxPool). RPNHead - a 3x3 conv + "
+        "ReLU, then 15 anchors' objectness (5 sizes x 3 aspect ratios) and 15 x 4 box deltas; one head's tensors "
+        "serve all three levels, tied to the first. The box head pools every region with RoI align to "
+        "[R, 256, 7, 7] (torchvision's MultiScaleRoIAlign picks a level per region; both levels are at stride 32, "
+        "here every region is pooled from the first), then TwoMLPHead (12544 -> 1024 -> 1024) and "
+        "FastRCNNPredictor (91 classes, 91 x 4 box deltas). "
+        + (f"This builder's transform resizes images to a shorter side of 320 (longer at most 640) and keeps 150 "
+           f"proposals. " if res == 320 else
+           "The model's transform resizes images to a shorter side of 800 (longer at most 1333). ")
+        + f"The square {res}x{res} input (symbol res) is this file's choice. Anchors, box decoding and non-maximum "
+          "suppression have no parameters and are not layers here.",
+        f"{{res: {res}, regions: {regions}}}   # image side; regions analysed", "[3, res, res]")
+    return header + blocks + "layers:\n" + _stage_lines(rows) + "outputs: [" + ", ".join(outs) + "]\n"
+
+
 # --- ShuffleNetV2 (needs the split and channel_shuffle layer types) ---------------------------------------------
 
 SHUFFLENET_V2 = {  # torchvision's stages_out_channels; stages of 4, 8, 4 units
@@ -1093,6 +1325,9 @@ FAMILIES = {
     **{name: video_resnet for name in VIDEO_RESNET}, "s3d": s3d, **{name: segmentation for name in SEGMENTATION},
     "ssdlite320_mobilenet_v3_large": ssdlite,
 }
+if _has_layer_types("roi_align"):   # region ops and `tie:` are part of the format
+    FAMILIES.update({name: detection for name in DETECTION})
+    FAMILIES.update({name: fasterrcnn_mobilenet for name in DETECTION_MOBILENET})
 if _has_layer_types("split", "channel_shuffle"):   # generated once those layer types are part of the format
     FAMILIES.update({name: shufflenet_v2 for name in SHUFFLENET_V2})
 

@@ -30,6 +30,11 @@ def _script(name):
     return module
 
 
+# torchvision's GFLOPS for these two leave out the box head (RoI align onwards) at any number of regions, which
+# fasterrcnn_resnet50_fpn's figure includes at 1000 regions (tests/test_architectures_detection.py)
+BOX_HEAD_LEFT_OUT = {"fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"}
+
+
 def _checked_weights():
     """(builder, weights entry) for every bundled builder: its default weights, and any other weights with the same
     parameters at another input (RegNet's SWAG weights at 384x384). Weights whose num_params differ from the
@@ -89,6 +94,11 @@ def test_bundled_torchvision_builder_matches_published_params_and_gflops(name, e
         assert list(a.inputs[0][1][1:]) == entry["input"]      # analysed at the documented input
     assert a.totals.params == entry["num_params"]
     published = entry["gflops"] * 1e9
+    if name in BOX_HEAD_LEFT_OUT:   # their published GFLOPS stop before the per-region box head
+        layers = [t.name for t in a.layers]
+        macs = a.totals.macs - sum(t.macs for t in a.layers[layers.index("box_roi_pool"):])
+        assert round(macs / 1e9, 3) == entry["gflops"]
+        return
     # Within 0.5%, or equal at the three decimals torchvision publishes (0.057 G for mobilenet_v3_small is itself
     # rounded by up to 0.9%).
     assert abs(a.totals.macs / published - 1) < TOLERANCE or round(a.totals.macs / 1e9, 3) == entry["gflops"]
@@ -129,7 +139,7 @@ def test_every_generated_file_has_a_one_line_description_a_source_and_a_res_defa
     graph = load_graph(resolve(name))
     assert graph.description and "\n" not in graph.description
     assert graph.source and "\n" not in graph.source and "torchvision/models/" in graph.source
-    assert dict(graph.symbols).get("res") in (112, 224, 240, 288, 300, 320, 380, 384, 456, 480, 520, 528, 600)
+    assert dict(graph.symbols).get("res") in (112, 224, 240, 288, 300, 320, 380, 384, 456, 480, 520, 528, 600, 800)
 
 
 def test_regnet_widths_follow_torchvisions_quantised_rule():
