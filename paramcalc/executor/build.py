@@ -22,6 +22,7 @@ from ..engine import Analysis, analyze
 from ..errors import RuleError, SpecError, UsageError
 from ..graph import Graph
 from ..layers import REGISTRY
+from .modules import LearntTensor
 
 
 IN_PLACE_ACTIVATIONS = ("relu", "relu6", "leaky_relu")
@@ -117,6 +118,10 @@ class GraphModule(nn.Module):
         for key in [k for k in state_dict if k.startswith(prefix) and k[len(prefix):].split(".", 1)[0] not in
                     self._modules]:
             parts = key[len(prefix):].split(".")
+            whole = "_".join(parts)  # a `parameter` layer's tensor is the attribute itself in PyTorch (layer_scale)
+            if isinstance(self._modules.get(whole), LearntTensor):
+                state_dict[prefix + whole + ".weight"] = state_dict.pop(key)
+                continue
             for cut in range(len(parts) - 1, 0, -1):
                 attribute = "_".join(parts[:cut])
                 if attribute in self._modules:
