@@ -300,6 +300,7 @@ FUNCTIONS = {
     "torch.nn.functional.hardswish": _simple("hardswish"), "torch.nn.functional.hardsigmoid": _simple("hardsigmoid"),
     "torch.nn.functional.silu": _simple("silu"),
     "torch.nn.functional.gelu": _simple("gelu", approximate=("approximate", "none")),
+    "torch._C._nn.gelu": _simple("gelu", approximate=("approximate", "none")),  # what F.gelu is in torch 2.13
     "torch.nn.functional.leaky_relu": _simple("leaky_relu", negative_slope=("negative_slope", 0.01)),
     "torch.nn.functional.softmax": _softmax, "torch.softmax": _softmax,
     "torch.nn.functional.dropout": _simple("dropout", p=("p", 0.5)),
