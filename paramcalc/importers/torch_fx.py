@@ -154,7 +154,13 @@ MODULES = {
         "layernorm", (("axis", lambda m: 1), ("affine", "elementwise_affine"), ("bias", lambda m: m.bias is not None),
                       ("eps", "eps")), (("normalized_shape", "one", "LayerNorm2d over more than the channels"),)),
     "torchvision.ops.stochastic_depth.StochasticDepth": ModuleRule("stochastic_depth", (("p", "p"), ("mode", "mode"))),
+    NN + "activation.MultiheadAttention": ModuleRule(
+        "attention", (("heads", "num_heads"), ("bias", lambda m: m.in_proj_bias is not None)),
+        (("batch_first", (True,), "only batch_first=True attention (tokens [B, L, E]) is modelled"),
+         ("_qkv_same_embed_dim", (True,), "separate key / value sizes are not modelled"),
+         ("bias_k", (None,), "add_bias_kv is not modelled"))),
 }
+TUPLE_FIRST = {NN + "activation.MultiheadAttention"}  # called for tuple[0]: (output, attention weights)
 
 
 # ------------------------------------------------------------------------------------------- functions
@@ -272,6 +278,12 @@ def _transpose(kw, ins, out):
     return "transpose", {"axes": axes}
 
 
+def _expand(kw, ins, out):
+    if tuple(ins[0]) != tuple(out):
+        raise Unsupported("an expand of other axes than the batch axis")
+    return ALIAS, {}  # a learnt tensor broadcast over the batch (ViT's class token): paramcalc broadcasts it already
+
+
 def _alias(kw, ins, out):
     return ALIAS, {}
 
@@ -311,7 +323,7 @@ FUNCTIONS = {
     "torch.nn.functional.pad": _pad, "torch._C._nn.pad": _pad,
     "torch.nn.functional.interpolate": _interpolate,
     "torch.Tensor.contiguous": _alias,
-    "torch.permute": _permute, "torch.transpose": _transpose,
+    "torch.permute": _permute, "torch.transpose": _transpose, "Tensor.expand": _expand,
     "torchvision.ops.stochastic_depth.stochastic_depth": _identity_at_inference,  # the input itself in eval()
 }
 METHODS = {
@@ -469,6 +481,7 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
     fused = match_patterns(gm.graph)  # node -> (layer type, attrs, source node), or SKIP
     pieces: dict = {}      # fx node of a chunk/split -> (its input node, attrs of every piece)
     per_sample: dict = {}  # fx node of a stored parameter -> its per-sample shape
+    firsts: set = set()    # fx nodes of modules whose output is the first of a tuple (nn.MultiheadAttention)
     used_names: dict[str, set] = {}
     called: set = set()
     ids: dict = {}         # fx node -> op id or input name (aliases resolved)
@@ -529,6 +542,14 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
             continue  # any other stored tensor: the operation that reads it says so
         if fused.get(node) is SKIP:
             continue
+        if node.op == "call_function" and node.args and node.args[0] in firsts:
+            if node.args[1:] == (0,) and node.args[0] in ids:
+                ids[node] = ids[node.args[0]]  # (attention output, weights)[0]: the output itself
+            continue
+        if node.op == "call_module" and _qualified(type(modules[node.target])) in TUPLE_FIRST and \
+                _is_tensor_tuple(node):
+            firsts.add(node)  # returns (output, weights): the layer is the output, read as tuple[0]
+            per_sample[node] = tuple(int(x) for x in node.meta["tensor_meta"][0].shape[1:])
         piece = _piece_of(node, pieces)
         if node.op in ("call_function", "call_method") and _is_tensor_tuple(node) and \
                 _split_attrs(node, pieces, torch):
@@ -547,6 +568,26 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
         sources = tensor_args(list(node.args) + list(node.kwargs.values()))
         kind, attrs, params, buffers, origin = None, {}, {}, {}, ""
         try:
+            if node in firsts:
+                if len(set(node.args[:3])) != 1 or len(sources) != 3:
+                    raise Unsupported("only self-attention (query, key and value one tensor, no mask) is modelled")
+                sources = sources[:1]
+            picked = _selected(node)
+            if picked is not None and node.args[0] in ids:  # x[:, i]: one piece of a split, its axis dropped
+                axis, index = picked
+                size = shape_of(node.args[0])[axis - 1]
+                sizes = [s for s in (index, 1, size - index - 1) if s]
+                scope = scope_of(node)
+                piece_op = Op(id=node.name + "_piece", scope=scope, local=local_name(scope, "split"), type="split",
+                              attrs={"sizes": sizes, "index": 1 if index else 0, "axis": axis},
+                              inputs=(ids[node.args[0]],), shape=tuple(1 if j == axis - 1 else s for j, s in
+                                                                       enumerate(shape_of(node.args[0]))),
+                              params={}, origin=f"_operator.getitem at '{'.'.join(scope[-1:])}'")
+                ops.append(piece_op)
+                ids[(node, "piece")] = piece_op.id
+                sources, origin, local = [(node, "piece")], "_operator.getitem", None
+                kind, attrs = ("flatten", {}) if len(out) == 1 and axis == 1 else ("reshape", {"shape": list(out)})
+                raise _Mapped()
             if piece is not None or node in fused:
                 source, (kind, attrs) = (piece[0], piece[1]) if piece is not None else \
                     (fused[node][2], fused[node][:2])
@@ -721,6 +762,20 @@ def _split_attrs(node, pieces, torch) -> bool:
         attrs["sizes"] = sizes
     pieces[node] = (source, attrs)
     return True
+
+
+def _selected(node):
+    """(axis, index) for x[:, i] (or x[:, :, i]): one position of a non-batch axis, the axis dropped."""
+    import operator
+
+    if node.op != "call_function" or node.target is not operator.getitem or len(node.args) != 2:
+        return None
+    key = node.args[1]
+    if not isinstance(key, tuple) or not key or not isinstance(key[-1], int) or isinstance(key[-1], bool):
+        return None
+    if any(k != slice(None) for k in key[:-1]) or len(key) < 2 or key[-1] < 0:
+        return None
+    return len(key) - 1, key[-1]
 
 
 def _piece_of(node, pieces):
