@@ -232,6 +232,28 @@ class ShuffleNetLike(nn.Module):
         return self.fc(self.stage2(self.conv1(x)).mean([2, 3]))
 
 
+class ViTLike(nn.Module):
+    """ViT in small: patch embedding, a class token expanded over the batch and concatenated, a position embedding
+    added, one pre-norm encoder layer with nn.MultiheadAttention, the class token's output (x[:, 0]) classified."""
+
+    def __init__(self, dim=16, heads=2, patch=8, tokens=16, num_classes=5):
+        super().__init__()
+        self.conv_proj = nn.Conv2d(3, dim, patch, patch)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embedding = nn.Parameter(torch.zeros(1, tokens + 1, dim))
+        self.ln_1 = nn.LayerNorm(dim)
+        self.self_attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ln = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = self.conv_proj(x).flatten(2).permute(0, 2, 1)
+        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embedding
+        y = self.ln_1(x)
+        y, _ = self.self_attention(y, y, y, need_weights=False)
+        return self.head(self.ln(x + y)[:, 0])
+
+
 def not_a_module():
     return 42
 
@@ -433,8 +455,9 @@ def test_parameters_of_modules_the_forward_pass_never_calls_fail_the_proof_by_na
 @pytest.mark.parametrize("cls, types", [
     (ConvNeXtLike, {"permute", "layernorm", "parameter", "multiply"}),
     (ShuffleNetLike, {"split", "channel_shuffle"}),
+    (ViTLike, {"parameter", "concat", "attention", "split"}),
 ])
-def test_convnext_and_shufflenet_patterns_import_with_torchs_count_state_dict_and_outputs(cls, types, tmp_path):
+def test_convnext_shufflenet_and_vit_patterns_import_with_torchs_count_state_dict_and_outputs(cls, types, tmp_path):
     import yaml
 
     import paramcalc
@@ -444,7 +467,8 @@ def test_convnext_and_shufflenet_patterns_import_with_torchs_count_state_dict_an
     written = {layer["type"] for body in [spec["layers"]] + [b["layers"] for b in spec.get("blocks", {}).values()]
                for layer in body}
     assert types <= written
-    assert "transpose" not in written and "reshape" not in written  # the shuffle is one layer, not three
+    if cls is ShuffleNetLike:
+        assert "transpose" not in written and "reshape" not in written  # the shuffle is one layer, not three
     original = cls().eval()
     assert analyse_text(result.text, "x.yaml").totals.params == sum(p.numel() for p in original.parameters())
     path = tmp_path / "m.yaml"
