@@ -34,7 +34,13 @@ def one(name: str) -> dict:
     from paramcalc.importers.pipeline import import_torch
 
     torch.set_num_threads(1)
+    bundled = ROOT / "architectures" / f"{name}.yaml"
     shape = INPUT.get(name, (3, 224, 224))
+    if bundled.is_file() and name not in INPUT:  # import at the bundled file's resolution (EfficientNet-B1..V2: not 224)
+        from paramcalc import analyze_file
+
+        (_, bundled_input), = analyze_file(str(bundled)).inputs
+        shape = tuple(int(s) for s in bundled_input[1:])
     row = {"name": name, "status": "failed"}
     started = time.perf_counter()
     try:
@@ -55,7 +61,6 @@ def one(name: str) -> dict:
     except Exception:
         published = None
     row["published_params"] = published
-    bundled = ROOT / "architectures" / f"{name}.yaml"
     if bundled.is_file():
         from paramcalc import analyze_file
 

@@ -171,6 +171,89 @@ class UnusedHead(nn.Module):
         return self.conv(x)
 
 
+class ConvNeXtLikeBlock(nn.Module):
+    """ConvNeXt's block in small: depthwise conv, channels-last LayerNorm between permutes, an MLP on the last axis,
+    a learnt layer scale multiplied in (an nn.Parameter read directly: fx get_attr), a residual add."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.fc1 = nn.Linear(dim, 4 * dim)
+        self.fc2 = nn.Linear(4 * dim, dim)
+        self.layer_scale = nn.Parameter(torch.full((dim, 1, 1), 1e-1))
+
+    def forward(self, x):
+        y = self.dwconv(x).permute(0, 2, 3, 1)
+        y = self.fc2(F.gelu(self.fc1(self.norm(y))))
+        y = torch.permute(y, (0, 3, 1, 2))
+        return self.layer_scale * y + x
+
+
+class ConvNeXtLike(nn.Module):
+    def __init__(self, dim=8, num_classes=5):
+        super().__init__()
+        self.stem = nn.Conv2d(3, dim, 4, 4)
+        self.stages = nn.Sequential(ConvNeXtLikeBlock(dim), ConvNeXtLikeBlock(dim))
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = self.stages(self.stem(x))
+        return self.head(x.mean((2, 3)))
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's stride-1 unit: chunk the channels in two, transform one half, concatenate, shuffle the
+    channels by view / transpose / view."""
+
+    def __init__(self, c=8):
+        super().__init__()
+        half = c // 2
+        self.branch2 = nn.Sequential(nn.Conv2d(half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
+                                     nn.Conv2d(half, half, 3, 1, 1, groups=half, bias=False), nn.BatchNorm2d(half))
+
+    def forward(self, x):
+        x1, x2 = x.chunk(2, dim=1)
+        out = torch.cat((x1, self.branch2(x2)), dim=1)
+        b, c, h, w = out.size()
+        out = out.view(b, 2, c // 2, h, w)
+        out = torch.transpose(out, 1, 2).contiguous()
+        return out.view(b, -1, h, w)
+
+
+class ShuffleNetLike(nn.Module):
+    def __init__(self, c=8, num_classes=5):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, c, 3, 2, 1)
+        self.stage2 = nn.Sequential(ShuffleUnit(c), ShuffleUnit(c))
+        self.fc = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.stage2(self.conv1(x)).mean([2, 3]))
+
+
+class ViTLike(nn.Module):
+    """ViT in small: patch embedding, a class token expanded over the batch and concatenated, a position embedding
+    added, one pre-norm encoder layer with nn.MultiheadAttention, the class token's output (x[:, 0]) classified."""
+
+    def __init__(self, dim=16, heads=2, patch=8, tokens=16, num_classes=5):
+        super().__init__()
+        self.conv_proj = nn.Conv2d(3, dim, patch, patch)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embedding = nn.Parameter(torch.zeros(1, tokens + 1, dim))
+        self.ln_1 = nn.LayerNorm(dim)
+        self.self_attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ln = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = self.conv_proj(x).flatten(2).permute(0, 2, 1)
+        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embedding
+        y = self.ln_1(x)
+        y, _ = self.self_attention(y, y, y, need_weights=False)
+        return self.head(self.ln(x + y)[:, 0])
+
+
 def not_a_module():
     return 42
 
@@ -367,3 +450,51 @@ def test_parameters_of_modules_the_forward_pass_never_calls_fail_the_proof_by_na
         _import("UnusedHead", (3, 8, 8))
     # 112 = conv 4*3*3*3 + 4; aux: 4*4 + 4 and 4*2 + 2 = 30 (PyTorch agrees:)
     assert sum(p.numel() for p in UnusedHead().parameters()) == 142
+
+
+@pytest.mark.parametrize("cls, types", [
+    (ConvNeXtLike, {"permute", "layernorm", "parameter", "multiply"}),
+    (ShuffleNetLike, {"split", "channel_shuffle"}),
+    (ViTLike, {"parameter", "concat", "attention", "split"}),
+])
+def test_convnext_shufflenet_and_vit_patterns_import_with_torchs_count_state_dict_and_outputs(cls, types, tmp_path):
+    import yaml
+
+    import paramcalc
+
+    result = _import(cls.__name__)
+    spec = yaml.safe_load(result.text)
+    written = {layer["type"] for body in [spec["layers"]] + [b["layers"] for b in spec.get("blocks", {}).values()]
+               for layer in body}
+    assert types <= written
+    if cls is ShuffleNetLike:
+        assert "transpose" not in written and "reshape" not in written  # the shuffle is one layer, not three
+    original = cls().eval()
+    assert analyse_text(result.text, "x.yaml").totals.params == sum(p.numel() for p in original.parameters())
+    path = tmp_path / "m.yaml"
+    path.write_text(result.text)
+    torch.manual_seed(1)
+    for t in original.state_dict().values():
+        if t.is_floating_point():
+            t.copy_(torch.rand_like(t) + 0.5)
+    rebuilt = paramcalc.to_torch(str(path)).eval()
+    rebuilt.load_state_dict(original.state_dict())  # layer_scale by its own key, no mapping
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(rebuilt(x), original(x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_shuffle_whose_view_does_not_regroup_the_channels_is_not_a_channel_shuffle():
+    class NotAShuffle(nn.Module):  # transposes height and width of a grouped view: no paramcalc channel_shuffle
+        def forward(self, x):
+            b, c, h, w = x.size()
+            return torch.transpose(x.view(b, 2, c // 2, h, w), 3, 4).contiguous().view(b, c, h, w)
+
+    from paramcalc.importers.torch_fx import match_patterns
+
+    graph = torch.fx.symbolic_trace(NotAShuffle()).graph
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    gm = torch.fx.GraphModule(NotAShuffle(), graph)
+    ShapeProp(gm).propagate(torch.zeros(2, 4, 3, 5))
+    assert match_patterns(gm.graph) == {}

@@ -22,6 +22,7 @@ from ..engine import Analysis, analyze
 from ..errors import RuleError, SpecError, UsageError
 from ..graph import Graph
 from ..layers import REGISTRY
+from .modules import LearntTensor
 
 
 IN_PLACE_ACTIVATIONS = ("relu", "relu6", "leaky_relu")
@@ -114,9 +115,13 @@ class GraphModule(nn.Module):
     def _accept_module_paths(self, state_dict, prefix, *args) -> None:
         """load_state_dict also takes keys by module path ('layer1.0.conv1.weight', as the PyTorch model a file was
         imported from names them): a key whose module part, dots replaced, is a layer's attribute is renamed."""
-        for key in [k for k in state_dict if k.startswith(prefix) and k[len(prefix):].split(".", 1)[0] not in
-                    self._modules]:
+        for key in [k for k in state_dict if k.startswith(prefix) and (k[len(prefix):].split(".", 1)[0] not in
+                    self._modules or isinstance(self._modules.get(k[len(prefix):]), LearntTensor))]:
             parts = key[len(prefix):].split(".")
+            whole = "_".join(parts)  # a `parameter` layer's tensor is the attribute itself in PyTorch (layer_scale)
+            if isinstance(self._modules.get(whole), LearntTensor):
+                state_dict[prefix + whole + ".weight"] = state_dict.pop(key)
+                continue
             for cut in range(len(parts) - 1, 0, -1):
                 attribute = "_".join(parts[:cut])
                 if attribute in self._modules:

@@ -370,7 +370,7 @@ def _flow(items) -> str:
 def _entry_line(e: _Entry, prev: str | None, type_name: str, attrs: dict) -> str:
     items = [("name", e.name), ("type", type_name)]
     items += list(attrs.items())
-    if e.inputs != [prev]:
+    if e.inputs and e.inputs != [prev]:  # a layer with no input (a parameter) names none
         items += [("input", e.inputs[0])] if len(e.inputs) == 1 else [("inputs", e.inputs)]
     if e.repeat > 1:
         items.append(("repeat", e.repeat))

@@ -147,7 +147,20 @@ MODULES = {
                                                         ("mode", "mode"), ("align_corners",
                                                                            lambda m: bool(m.align_corners)))),
     NN + "padding.ZeroPad2d": ModuleRule("zeropad", (("padding", _zeropad),)),
+    # torchvision classes, matched by exact class (a subclass is traced through, never assumed to behave alike):
+    # kept whole as leaves of the trace, so their tensors keep their module paths.
+    "torchvision.ops.misc.Permute": ModuleRule("permute", (("order", lambda m: [int(d) for d in m.dims]),)),
+    "torchvision.models.convnext.LayerNorm2d": ModuleRule(  # permutes to channels last, normalises, permutes back
+        "layernorm", (("axis", lambda m: 1), ("affine", "elementwise_affine"), ("bias", lambda m: m.bias is not None),
+                      ("eps", "eps")), (("normalized_shape", "one", "LayerNorm2d over more than the channels"),)),
+    "torchvision.ops.stochastic_depth.StochasticDepth": ModuleRule("stochastic_depth", (("p", "p"), ("mode", "mode"))),
+    NN + "activation.MultiheadAttention": ModuleRule(
+        "attention", (("heads", "num_heads"), ("bias", lambda m: m.in_proj_bias is not None)),
+        (("batch_first", (True,), "only batch_first=True attention (tokens [B, L, E]) is modelled"),
+         ("_qkv_same_embed_dim", (True,), "separate key / value sizes are not modelled"),
+         ("bias_k", (None,), "add_bias_kv is not modelled"))),
 }
+TUPLE_FIRST = {NN + "activation.MultiheadAttention"}  # called for tuple[0]: (output, attention weights)
 
 
 # ------------------------------------------------------------------------------------------- functions
@@ -243,6 +256,34 @@ def _interpolate(kw, ins, out):
     return "upsample", attrs
 
 
+def _axes_list(kw, key):
+    v = kw[key]
+    return [int(x) for x in (v[0] if len(v) == 1 and isinstance(v[0], (tuple, list)) else v)] \
+        if isinstance(v, (tuple, list)) else [int(v)]
+
+
+def _permute(kw, ins, out):
+    rank = len(ins[0]) + 1
+    order = [d % rank for d in _axes_list(kw, "dims")]
+    if order[0] != 0:
+        raise Unsupported(f"a permutation {order} that moves the batch axis")
+    return "permute", {"order": order}
+
+
+def _transpose(kw, ins, out):
+    rank = len(ins[0]) + 1
+    axes = sorted(int(kw[k]) % rank for k in ("dim0", "dim1"))
+    if 0 in axes:
+        raise Unsupported("a transpose that moves the batch axis")
+    return "transpose", {"axes": axes}
+
+
+def _expand(kw, ins, out):
+    if tuple(ins[0]) != tuple(out):
+        raise Unsupported("an expand of other axes than the batch axis")
+    return ALIAS, {}  # a learnt tensor broadcast over the batch (ViT's class token): paramcalc broadcasts it already
+
+
 def _alias(kw, ins, out):
     return ALIAS, {}
 
@@ -271,6 +312,7 @@ FUNCTIONS = {
     "torch.nn.functional.hardswish": _simple("hardswish"), "torch.nn.functional.hardsigmoid": _simple("hardsigmoid"),
     "torch.nn.functional.silu": _simple("silu"),
     "torch.nn.functional.gelu": _simple("gelu", approximate=("approximate", "none")),
+    "torch._C._nn.gelu": _simple("gelu", approximate=("approximate", "none")),  # what F.gelu is in torch 2.13
     "torch.nn.functional.leaky_relu": _simple("leaky_relu", negative_slope=("negative_slope", 0.01)),
     "torch.nn.functional.softmax": _softmax, "torch.softmax": _softmax,
     "torch.nn.functional.dropout": _simple("dropout", p=("p", 0.5)),
@@ -281,13 +323,14 @@ FUNCTIONS = {
     "torch.nn.functional.pad": _pad, "torch._C._nn.pad": _pad,
     "torch.nn.functional.interpolate": _interpolate,
     "torch.Tensor.contiguous": _alias,
+    "torch.permute": _permute, "torch.transpose": _transpose, "Tensor.expand": _expand,
     "torchvision.ops.stochastic_depth.stochastic_depth": _identity_at_inference,  # the input itself in eval()
 }
 METHODS = {
     "add": "torch.add", "add_": "torch.add", "mul": "torch.mul", "mul_": "torch.mul", "flatten": "torch.flatten",
     "view": "torch.reshape", "reshape": "torch.reshape", "mean": "torch.mean", "relu": "torch.relu",
     "relu_": "torch.relu", "sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "softmax": "torch.softmax",
-    "contiguous": "torch.Tensor.contiguous",
+    "contiguous": "torch.Tensor.contiguous", "permute": "torch.permute", "transpose": "torch.transpose",
 }
 
 
@@ -393,8 +436,14 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
     from torch.fx.operator_schemas import normalize_function
     from torch.fx.passes.shape_prop import ShapeProp
 
+    class LeafTracer(Tracer):
+        """Every class the table maps is one leaf of the trace (torchvision's LayerNorm2d is not traced through)."""
+
+        def is_leaf_module(self, m, qualified_name):
+            return _qualified(type(m)) in MODULES or super().is_leaf_module(m, qualified_name)
+
     module.eval()
-    tracer = Tracer()
+    tracer = LeafTracer()
     tracer.record_stack_traces = True
     try:
         graph = tracer.trace(module)
@@ -429,6 +478,10 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
         if isinstance(m, (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)):
             containers.add(path)
 
+    fused = match_patterns(gm.graph)  # node -> (layer type, attrs, source node), or SKIP
+    pieces: dict = {}      # fx node of a chunk/split -> (its input node, attrs of every piece)
+    per_sample: dict = {}  # fx node of a stored parameter -> its per-sample shape
+    firsts: set = set()    # fx nodes of modules whose output is the first of a tuple (nn.MultiheadAttention)
     used_names: dict[str, set] = {}
     called: set = set()
     ids: dict = {}         # fx node -> op id or input name (aliases resolved)
@@ -437,6 +490,8 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
     inputs = []
 
     def shape_of(node):
+        if node in per_sample:
+            return per_sample[node]
         meta = node.meta.get("tensor_meta")
         if meta is None or not hasattr(meta, "shape"):
             return None
@@ -479,7 +534,26 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
         if node.op == "output":
             continue
         if node.op == "get_attr":
-            continue  # a stored tensor: the operation that reads it says so
+            op = _parameter_op(torch, gm, node, where)
+            if op is not None:  # a learnt tensor (layer scale, class token): a `parameter` layer
+                per_sample[node] = op.shape
+                ops.append(op)
+                ids[node] = op.id
+            continue  # any other stored tensor: the operation that reads it says so
+        if fused.get(node) is SKIP:
+            continue
+        if node.op == "call_function" and node.args and node.args[0] in firsts:
+            if node.args[1:] == (0,) and node.args[0] in ids:
+                ids[node] = ids[node.args[0]]  # (attention output, weights)[0]: the output itself
+            continue
+        if node.op == "call_module" and _qualified(type(modules[node.target])) in TUPLE_FIRST and \
+                _is_tensor_tuple(node):
+            firsts.add(node)  # returns (output, weights): the layer is the output, read as tuple[0]
+            per_sample[node] = tuple(int(x) for x in node.meta["tensor_meta"][0].shape[1:])
+        piece = _piece_of(node, pieces)
+        if node.op in ("call_function", "call_method") and _is_tensor_tuple(node) and \
+                _split_attrs(node, pieces, torch):
+            continue  # its pieces become split layers where they are read
         try:
             out = shape_of(node)
         except Unsupported as e:
@@ -494,7 +568,33 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
         sources = tensor_args(list(node.args) + list(node.kwargs.values()))
         kind, attrs, params, buffers, origin = None, {}, {}, {}, ""
         try:
-            stored = [s.target for s in sources if s.op == "get_attr"]
+            if node in firsts:
+                if len(set(node.args[:3])) != 1 or len(sources) != 3:
+                    raise Unsupported("only self-attention (query, key and value one tensor, no mask) is modelled")
+                sources = sources[:1]
+            picked = _selected(node)
+            if picked is not None and node.args[0] in ids:  # x[:, i]: one piece of a split, its axis dropped
+                axis, index = picked
+                size = shape_of(node.args[0])[axis - 1]
+                sizes = [s for s in (index, 1, size - index - 1) if s]
+                scope = scope_of(node)
+                piece_op = Op(id=node.name + "_piece", scope=scope, local=local_name(scope, "split"), type="split",
+                              attrs={"sizes": sizes, "index": 1 if index else 0, "axis": axis},
+                              inputs=(ids[node.args[0]],), shape=tuple(1 if j == axis - 1 else s for j, s in
+                                                                       enumerate(shape_of(node.args[0]))),
+                              params={}, origin=f"_operator.getitem at '{'.'.join(scope[-1:])}'")
+                ops.append(piece_op)
+                ids[(node, "piece")] = piece_op.id
+                sources, origin, local = [(node, "piece")], "_operator.getitem", None
+                kind, attrs = ("flatten", {}) if len(out) == 1 and axis == 1 else ("reshape", {"shape": list(out)})
+                raise _Mapped()
+            if piece is not None or node in fused:
+                source, (kind, attrs) = (piece[0], piece[1]) if piece is not None else \
+                    (fused[node][2], fused[node][:2])
+                sources, origin, scope, local = [source], kind, scope_of(node), None
+                shape_of(source)
+                raise _Mapped()
+            stored = [s.target for s in sources if s.op == "get_attr" and s not in per_sample]
             if stored:
                 origin = _describe(node)
                 raise Unsupported(f"it reads the stored tensor '{stored[0]}' directly (only tensors inside "
@@ -512,8 +612,9 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
                 kind = rule.type
                 for attr, allowed, why in rule.requires:
                     value = getattr(m, attr)
-                    if (allowed == "number" and not isinstance(value, (int, float))) or \
-                            (allowed != "number" and value not in allowed):
+                    if (allowed == "one" and len(value) != 1) or \
+                            (allowed == "number" and not isinstance(value, (int, float))) or \
+                            (allowed not in ("number", "one") and value not in allowed):
                         raise Unsupported(why)
                 for key, getter in rule.attrs:
                     attrs[key] = getter(m) if callable(getter) else _spatial(getattr(m, getter))
@@ -538,6 +639,8 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
                 kind, attrs = rule(kw, ins, out)
                 scope = scope_of(node)
                 local = None
+        except _Mapped:
+            pass
         except Unsupported as e:
             op_name = origin or _describe(node)
             path = node.target if node.op == "call_module" else ".".join(scope_of(node)[-1:])
@@ -592,6 +695,7 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
                 shape[-1] = "L"
     nparams = sum(p.numel() for p in module.parameters())
     covered = {f"{op.path}.{name}" for op in ops for name in op.params}
+    covered |= {op.path for op in ops if op.type == "parameter"}  # stored as the attribute itself
     uncalled: dict = {}
     for pname, p in module.named_parameters():
         if pname not in covered:
@@ -604,6 +708,158 @@ def trace(module, target: str, input_shapes: list, *, opaque: bool = False, symb
         inputs=tuple(zip(inputs, shapes)), symbols=symbols, ops=tuple(ops), outputs=tuple(outputs),
         classes=classes, containers=frozenset(containers), total_params=nparams,
         uncalled=tuple(uncalled.items())), gm.graph
+
+
+class _Mapped(Exception):
+    """Control flow: the node was mapped before the tables were consulted (a split piece, a matched pattern)."""
+
+
+def _parameter_op(torch, gm, node, where):
+    """A stored nn.Parameter read in forward (ConvNeXt's layer scale, ViT's class token) as a `parameter` layer named
+    by its attribute path, so the state_dict key stays that path; None for other stored tensors."""
+    try:
+        value = gm.get_parameter(node.target)
+    except AttributeError:
+        return None
+    shape = tuple(int(s) for s in value.shape)
+    ranks = {len(u.meta["tensor_meta"].shape) for u in node.users if hasattr(u.meta.get("tensor_meta"), "shape")}
+    batch_axis = len(shape) >= 2 and shape[0] == 1 and ranks == {len(shape)}  # written with PyTorch's batch axis
+    parts = node.target.split(".")
+    scope = tuple(".".join(parts[:i]) for i in range(1, len(parts)))
+    return Op(id=node.name, scope=scope, local=parts[-1], type="parameter",
+              attrs=drop_defaults("parameter", {"shape": list(shape), "batch_axis": batch_axis}), inputs=(),
+              shape=shape[1:] if batch_axis else shape, params={"weight": shape},
+              origin=f"torch.nn.Parameter '{node.target}'" + (f" ({where})" if where else ""))
+
+
+def _split_attrs(node, pieces, torch) -> bool:
+    """Record a torch.chunk / torch.split call (a tuple of tensors) whose pieces are read by indexing."""
+    import operator
+
+    name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+    if name not in ("chunk", "split") or not node.args or not isinstance(node.args[0], torch.fx.Node):
+        return False
+    if any(u.op != "call_function" or u.target is not operator.getitem for u in node.users):
+        return False
+    args = list(node.args[1:])
+    how = args[0] if args else node.kwargs.get("chunks", node.kwargs.get("split_size_or_sections",
+                                                                         node.kwargs.get("split_size")))
+    dim = args[1] if len(args) > 1 else node.kwargs.get("dim", 0)
+    source = node.args[0]
+    rank = len(source.meta["tensor_meta"].shape)
+    dim = int(dim) % rank
+    if dim == 0 or how is None:
+        return False
+    sizes = [int(t.shape[dim]) for t in node.meta["tensor_meta"]]
+    attrs = {"axis": dim}
+    if name == "chunk":
+        attrs["chunks"] = int(how)
+    elif isinstance(how, (list, tuple)) or len(set(sizes)) == 1:
+        attrs["sizes"] = sizes
+        if len(set(sizes)) == 1:
+            attrs = {"axis": dim, "chunks": len(sizes)}
+    else:
+        attrs["sizes"] = sizes
+    pieces[node] = (source, attrs)
+    return True
+
+
+def _selected(node):
+    """(axis, index) for x[:, i] (or x[:, :, i]): one position of a non-batch axis, the axis dropped."""
+    import operator
+
+    if node.op != "call_function" or node.target is not operator.getitem or len(node.args) != 2:
+        return None
+    key = node.args[1]
+    if not isinstance(key, tuple) or not key or not isinstance(key[-1], int) or isinstance(key[-1], bool):
+        return None
+    if any(k != slice(None) for k in key[:-1]) or len(key) < 2 or key[-1] < 0:
+        return None
+    return len(key) - 1, key[-1]
+
+
+def _piece_of(node, pieces):
+    """(source node, (split, attrs)) when ``node`` is tuple[i] of a recorded chunk / split."""
+    import operator
+
+    if node.op == "call_function" and node.target is operator.getitem and node.args and node.args[0] in pieces:
+        source, attrs = pieces[node.args[0]]
+        return source, ("split", {**attrs, "index": int(node.args[1])})
+    return None
+
+
+SKIP = object()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A chain of traced operations (each the only reader of the one before) that is one paramcalc layer:
+    ``steps`` are method / function names, ``layer`` builds (type, attrs) from the chain's shapes with batch,
+    or returns None when the chain does not fit."""
+
+    steps: tuple
+    layer: object
+
+
+def _shuffle(shapes):
+    """view [B, C, H, W] -> [B, g, C/g, H, W], transpose(1, 2), view back to [B, C, H, W]: a channel shuffle."""
+    before, grouped, swapped, after = shapes
+    if len(before) != 4 or len(grouped) != 5 or tuple(after) != tuple(before) or \
+            grouped[0] != before[0] or grouped[1] * grouped[2] != before[1] or tuple(grouped[3:]) != tuple(before[2:]) \
+            or tuple(swapped) != (grouped[0], grouped[2], grouped[1], *grouped[3:]):
+        return None
+    return "channel_shuffle", {"groups": int(grouped[1])}
+
+
+PATTERNS = (
+    Pattern(("view|reshape", "transpose", "contiguous?", "view|reshape|flatten"), _shuffle),  # ShuffleNet
+)
+
+
+def _step_name(node) -> str:
+    if node.op == "call_method":
+        return node.target
+    if node.op == "call_function":
+        return getattr(node.target, "__name__", "")
+    return ""
+
+
+def match_patterns(graph) -> dict:
+    """Nodes covered by a PATTERNS chain: the last -> (type, attrs, the chain's input node); the others -> SKIP."""
+    found: dict = {}
+    for start in graph.nodes:
+        for pattern in PATTERNS:
+            chain, node = [], start
+            for step in pattern.steps:
+                optional = step.endswith("?")
+                names = step.rstrip("?").split("|")
+                if _step_name(node) in names:
+                    chain.append(node)
+                    nxt = list(node.users)
+                    if len(nxt) != 1 and step is not pattern.steps[-1]:
+                        chain = None
+                        break
+                    node = nxt[0] if nxt else None
+                    if node is None and step is not pattern.steps[-1]:
+                        chain = None
+                        break
+                elif not optional:
+                    chain = None
+                    break
+            if not chain or not chain[0].args:
+                continue
+            source = chain[0].args[0]
+            metas = [source.meta.get("tensor_meta")] + [n.meta.get("tensor_meta") for n in chain
+                                                         if _step_name(n) != "contiguous"]
+            if any(not hasattr(m, "shape") for m in metas):
+                continue
+            made = pattern.layer([tuple(int(s) for s in m.shape) for m in metas])
+            if made is None:
+                continue
+            for n in chain[:-1]:
+                found[n] = SKIP
+            found[chain[-1]] = (*made, source)
+    return found
 
 
 def _is_tensor_tuple(node) -> bool:
@@ -652,7 +908,10 @@ def _normalized(normalize_function, fn, node, qualified) -> dict:
             pass
     # torch.mean(x, (2, 3)) and methods whose schema has overloads: the common positional meanings.
     names = {"torch.mean": ("input", "dim", "keepdim"), "torch.flatten": ("input", "start_dim", "end_dim"),
-             "torch.cat": ("tensors", "dim"), "torch.softmax": ("input", "dim")}.get(qualified, ())
+             "torch.cat": ("tensors", "dim"), "torch.softmax": ("input", "dim"),
+             "torch.transpose": ("input", "dim0", "dim1")}.get(qualified, ())
+    if qualified == "torch.permute":  # x.permute(0, 2, 3, 1) as well as torch.permute(x, (0, 2, 3, 1))
+        return {"input": args[0], "dims": tuple(args[1:]) or kwargs.get("dims"), **kwargs}
     out = dict(zip(names, args))
     out.update(kwargs)
     return out
