@@ -21,6 +21,20 @@ def analyse_text(text: str, *, batch: int = 1, overrides=None, symbolic=False, f
     return analyze(graph, batch=batch)
 
 
+def run_layers(layers, input_shape=None, *, inputs=None, symbols=None, batch=1, dtype="fp32"):
+    """Analyse a small network given as Python data (written out as YAML flow text, which JSON is)."""
+    import json
+
+    doc = {"layers": layers}
+    if symbols:
+        doc["symbols"] = symbols
+    if inputs:
+        doc["inputs"] = inputs
+    else:
+        doc["input"] = list(input_shape)
+    return analyze(build_graph(load_text(json.dumps(doc), "t.yaml"), "t.yaml"), batch=batch, dtype=dtype)
+
+
 @pytest.fixture
 def run_cli():
     """Invoke the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""

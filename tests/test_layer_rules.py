@@ -12,10 +12,9 @@ from fractions import Fraction
 
 import pytest
 
-from paramcalc.engine import analyze
-from paramcalc.graph import build_graph
 from paramcalc.layers import REGISTRY
-from paramcalc.spec import load_text
+
+from conftest import run_layers
 
 COVERED: set = set()
 
@@ -26,16 +25,7 @@ def covers(*types):
     return lambda f: f
 
 
-def run(layers, input_shape, *, symbols=None, inputs=None, batch=1):
-    """Analyse a small network given as Python data (written out as YAML flow text, which JSON is)."""
-    doc = {"layers": layers}
-    if symbols:
-        doc["symbols"] = symbols
-    if inputs:
-        doc["inputs"] = inputs
-    else:
-        doc["input"] = list(input_shape)
-    return analyze(build_graph(load_text(json.dumps(doc), "t.yaml"), "t.yaml"), batch=batch)
+run = run_layers  # conftest: a small network given as Python data
 
 
 def one(attrs, input_shape, **kw):

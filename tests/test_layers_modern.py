@@ -7,14 +7,14 @@ and verifies every case in ``TORCH_CASES``.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from paramcalc.engine import analyze
 from paramcalc.errors import SpecError
 from paramcalc.graph import build_graph
 from paramcalc.spec import load_text
+
+from conftest import run_layers
 
 COVERED: set = set()
 
@@ -24,15 +24,7 @@ def covers(*types):
     return lambda f: f
 
 
-def run(layers, input_shape=None, *, inputs=None, symbols=None, batch=1, dtype="fp32"):
-    doc = {"layers": layers}
-    if symbols:
-        doc["symbols"] = symbols
-    if inputs:
-        doc["inputs"] = inputs
-    else:
-        doc["input"] = list(input_shape)
-    return analyze(build_graph(load_text(json.dumps(doc), "t.yaml"), "t.yaml"), batch=batch, dtype=dtype)
+run = run_layers  # conftest: a small network given as Python data
 
 
 def one(attrs, input_shape, **kw):
