@@ -27,11 +27,7 @@ def import_torch(target: str, *, kwargs=None, input_shapes=((3, 224, 224),), sym
     module = torch_fx.build_module(target, kwargs)
     model, graph = torch_fx.trace(module, target, [tuple(s) for s in input_shapes], opaque=opaque,
                                   symbolic_input=symbolic_input, name=name)
-    text = write_yaml(model)
-    if write is not None:
-        write(text)
-    analysis = analyse_text(text, file)
-    layers = check_structure(model, analysis, file)
+    text, analysis, layers = _written_and_checked(model, file, write)
     if not compare or any(op.type == "opaque" for op in model.ops):
         note = "outputs not compared (the model has opaque nodes)" if compare else "outputs not compared"
         return Result(text, model, Proof(layers, model.total_params, False, note=note))
@@ -62,6 +58,16 @@ def import_torch(target: str, *, kwargs=None, input_shapes=((3, 224, 224),), sym
     return Result(text, model, Proof(layers, model.total_params, True, max_difference=worst))
 
 
+def _written_and_checked(model, file: str, write):
+    """The model's YAML text (handed to ``write`` first, so a file that fails the proof is still there to look
+    at), its analysis, and the layers whose structure was checked against the source."""
+    text = write_yaml(model)
+    if write is not None:
+        write(text)
+    analysis = analyse_text(text, file)
+    return text, analysis, check_structure(model, analysis, file)
+
+
 def import_onnx(path: str, *, defaults=None, opaque=False, file: str = "<import>", write=None,
                 compare=True) -> Result:
     """An ONNX file as proven paramcalc YAML text: structure always; outputs against onnx's reference evaluator
@@ -69,11 +75,7 @@ def import_onnx(path: str, *, defaults=None, opaque=False, file: str = "<import>
     from . import onnx_graph
 
     model, weights, tensors = onnx_graph.read(path, defaults=defaults, opaque=opaque)
-    text = write_yaml(model)
-    if write is not None:
-        write(text)
-    analysis = analyse_text(text, file)
-    layers = check_structure(model, analysis, file)
+    text, analysis, layers = _written_and_checked(model, file, write)
     if not compare or any(op.type == "opaque" for op in model.ops):
         return Result(text, model, Proof(layers, model.total_params, False, note="outputs not compared"))
     if analysis.graph.symbolic:
