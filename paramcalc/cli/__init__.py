@@ -22,7 +22,19 @@ Counting conventions:
 
 
 class _Group(click.Group):
-    """Turns every ParamcalcError into one clear line on stderr and exit code 2 — never a traceback."""
+    """Turns every ParamcalcError into one clear line on stderr and exit code 2 — never a traceback — and imports
+    each command's module only when that command is looked up."""
+
+    def list_commands(self, ctx):
+        return sorted({*_COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            from importlib import import_module
+
+            module, attr = _COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(f"{__name__}.{module}"), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx):
         try:
@@ -67,28 +79,19 @@ def main():
     """
 
 
-from .compare import compare  # noqa: E402
-from .importcmd import import_command  # noqa: E402
-from .check import check  # noqa: E402
-from .run import run  # noqa: E402
-from .show import list_command, show  # noqa: E402
-from .snapshot import snapshot  # noqa: E402
-
-from .solve import solve  # noqa: E402
-from .sweep import sweep  # noqa: E402
-from .draw import draw  # noqa: E402
-from .report import report  # noqa: E402
-from .schema import schema_command  # noqa: E402
-
-main.add_command(show)
-main.add_command(list_command)
-main.add_command(compare)
-main.add_command(check)
-main.add_command(snapshot)
-main.add_command(run)
-main.add_command(solve)
-main.add_command(sweep)
-main.add_command(draw)
-main.add_command(report)
-main.add_command(schema_command)
-main.add_command(import_command)
+# Each command's module is imported when that command runs (or when --help lists them), so `paramcalc show` pays
+# for show alone, not for compare's, check's or the importers' imports.
+_COMMANDS = {
+    "show": ("show", "show"),
+    "list": ("show", "list_command"),
+    "compare": ("compare", "compare"),
+    "check": ("check", "check"),
+    "snapshot": ("snapshot", "snapshot"),
+    "run": ("run", "run"),
+    "solve": ("solve", "solve"),
+    "sweep": ("sweep", "sweep"),
+    "draw": ("draw", "draw"),
+    "report": ("report", "report"),
+    "schema": ("schema", "schema_command"),
+    "import": ("importcmd", "import_command"),
+}

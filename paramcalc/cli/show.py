@@ -29,12 +29,14 @@ def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype
       paramcalc show resnet50 --convention thop --breakdown
       paramcalc show vgg_two_3x3 --set c=128 --format json
     """
-    from ..conventions import DEFAULT, apply, get
-
+    totals = None
     if convention is not None:
+        from ..conventions import DEFAULT, apply, get
+
         get(convention)  # an unknown name fails before any work
     analysis = load_analysis(target, sets, symbolic, batch, dtype)
-    totals = apply(analysis, convention) if convention not in (None, DEFAULT) else None
+    if convention is not None and convention != DEFAULT:
+        totals = apply(analysis, convention)
     bd = None
     if breakdown:
         from ..breakdown import build

@@ -3,8 +3,6 @@ outputs not compared) into a YAML file in the temporary folder, whose path the c
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
@@ -23,6 +21,9 @@ def is_import_target(text: str) -> bool:
 
 def materialize(target: str) -> Path:
     """Import ``target`` and return the path of the YAML file written for it."""
+    import hashlib
+    import tempfile
+
     from .pipeline import import_onnx, import_torch
 
     folder = Path(tempfile.gettempdir()) / "paramcalc-imports"
