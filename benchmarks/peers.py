@@ -4,9 +4,11 @@ Each round runs, for every network, `paramcalc show NAME` (table), `paramcalc sh
 on `torchvision.models.NAME(weights=None)` at batch 1, every command a fresh process, in a shuffled (interleaved)
 order. It prints each tool's median wall time and paramcalc's speed-up over the fastest peer (goals: >= 30x as a
 table, >= 50x as JSON). Peers run with --peer-python (a venv with torch, torchvision and the five tools);
-paramcalc runs from this checkout with --python.
+paramcalc runs as --paramcalc says: the `paramcalc` command of an installed wheel (what users run), or by default
+`--python -m paramcalc` from this checkout, whose .pyc files are written first (a wheel install compiles them too).
 
-    python benchmarks/peers.py --rounds 3 --peer-python /work/tvenv/bin/python --python /work/venv/bin/python
+    python -m venv /tmp/pc && /tmp/pc/bin/pip install .      # once: paramcalc as users install it
+    python benchmarks/peers.py --rounds 3 --paramcalc /tmp/pc/bin/paramcalc --peer-python /work/tvenv/bin/python
     python benchmarks/peers.py --nets resnet50,densenet201 --rounds 5
 """
 
@@ -66,6 +68,8 @@ def main() -> int:
     ap.add_argument("--nets", default=",".join(NETS), help="comma-separated subset of: " + ", ".join(NETS))
     ap.add_argument("--peers", default=",".join(PEERS))
     ap.add_argument("--python", default=sys.executable, help="Python that runs paramcalc from this checkout")
+    ap.add_argument("--paramcalc", default=None,
+                    help="the paramcalc command to time (e.g. an installed wheel's); default: --python -m paramcalc")
     ap.add_argument("--peer-python", default="/work/tvenv/bin/python", help="Python with torchvision and the peers")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -74,15 +78,22 @@ def main() -> int:
     unknown = [n for n in nets if n not in NETS] + [p for p in peers if p not in PEERS]
     if unknown:
         raise SystemExit(f"unknown: {', '.join(unknown)}")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    env.pop("COLUMNS", None)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for name in ("COLUMNS", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH"):  # no import may be recompiled every time
+        env.pop(name, None)
+    if args.paramcalc:
+        paramcalc = [args.paramcalc]
+    else:
+        paramcalc = [args.python, "-m", "paramcalc"]
+        env["PYTHONPATH"] = str(ROOT)
+        subprocess.run([args.python, "-m", "compileall", "-q", str(ROOT / "paramcalc")], check=True, env=env)
     rng = random.Random(args.seed)
     times: dict = {}
     for rnd in range(args.rounds):
         for net in nets:
             res = NETS[net]
-            jobs = [("paramcalc table", [args.python, "-m", "paramcalc", "show", net]),
-                    ("paramcalc json", [args.python, "-m", "paramcalc", "show", net, "--format", "json"])]
+            jobs = [("paramcalc table", [*paramcalc, "show", net]),
+                    ("paramcalc json", [*paramcalc, "show", net, "--format", "json"])]
             jobs += [(p, [args.peer_python, "-c", (_MODEL + PEERS[p]).format(net=net, res=res)]) for p in peers]
             rng.shuffle(jobs)
             for tool, cmd in jobs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -10,6 +12,9 @@ import pytest
 from paramcalc.engine import analyze
 from paramcalc.graph import build_graph
 from paramcalc.spec import load_text
+
+# The parse cache of this run (in-process and in every subprocess the tests start): never the user's ~/.cache.
+os.environ["PARAMCALC_CACHE_DIR"] = tempfile.mkdtemp(prefix="paramcalc-test-cache-")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures"

@@ -765,17 +765,18 @@ def test_every_yaml_snippet_in_readme_parses():
 
 
 def test_without_libyaml_the_pure_python_loader_reads_the_same_data_lines_and_errors(monkeypatch):
-    """spec.py falls back to PyYAML's pure-Python classes where libyaml is absent: same data, same lines, same
+    """yamlparse.py falls back to PyYAML's pure-Python classes where libyaml is absent: same data, same lines, same
     refusals."""
     import importlib.util
 
     import yaml
 
     import paramcalc.spec as c_spec
+    import paramcalc.yamlparse as c_yaml
 
-    assert c_spec._CLoader is not None, "this PyYAML has no libyaml: both runs below would be the pure one"
+    assert c_yaml._CLoader is not None, "this PyYAML has no libyaml: both runs below would be the pure one"
     monkeypatch.delattr(yaml, "CSafeLoader")
-    module_spec = importlib.util.spec_from_file_location("paramcalc._spec_pure", c_spec.__file__)
+    module_spec = importlib.util.spec_from_file_location("paramcalc._yamlparse_pure", c_yaml.__file__)
     pure = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(pure)
     assert pure._Base is yaml.SafeLoader
@@ -789,7 +790,7 @@ def test_without_libyaml_the_pure_python_loader_reads_the_same_data_lines_and_er
 
     for path in sorted((ROOT / "architectures").glob("*.yaml"))[::4]:
         text = path.read_text(encoding="utf-8")
-        a, b = c_spec.load_text(text, path.name), pure.load_text(text, path.name)
+        a, b = c_spec.load_text(text, path.name), pure.parse(text, path.name)
         assert a == b and lines(a) == lines(b), path.name
     for text in ("input: [3, 8, 8]\nlayers:\n  - {type: conv, kernel: 3, out: !!int \"abc\"}\n",
                  "input: [3, 8, 8]\nlayers:\n  - {type: conv, kernel: 3, out: " + "9" * 5000 + "}\n",
@@ -799,7 +800,7 @@ def test_without_libyaml_the_pure_python_loader_reads_the_same_data_lines_and_er
         with pytest.raises(ParamcalcError) as c_error:
             c_spec.load_text(text, "x.yaml")
         with pytest.raises(ParamcalcError) as pure_error:
-            pure.load_text(text, "x.yaml")
+            pure.parse(text, "x.yaml")
         assert c_error.value.line == pure_error.value.line, (str(c_error.value), str(pure_error.value))
         assert str(c_error.value).split(":")[2] == str(pure_error.value).split(":")[2] or "syntax" in str(c_error.value)
 
