@@ -16,11 +16,11 @@ Conventions (written once, here and in README):
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import num
+from .collector import paused
 from .errors import RuleError, SpecError
 from .graph import Graph, Node, used_at
 from .layers import CATEGORIES, MAC_CATEGORIES, REGISTRY, AxisField, Field
@@ -146,18 +146,52 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         raise RuleError(f"unknown dtype '{dtype}' (one of {', '.join(DTYPE_BYTES)})")
     if not isinstance(batch, int) or batch < 1:
         raise RuleError(f"batch must be a positive whole number, got {batch}")
-    # The walk allocates many small objects and frees none of them until it returns, so the cyclic garbage
-    # collector only rescans what is alive (20-30% of the time of a 20,000-layer model). It is paused for the walk
-    # and restored after, whatever happens.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _walk(graph, batch, dtype)
-    finally:
-        if collecting:
-            gc.enable()
+    return _walk(graph, batch, dtype)
 
 
+class _Rules(NamedTuple):
+    """What a layer's rules give for its attributes on one input: all of its result but the receptive field (which
+    depends on the layers before it) and the names. A block repeated on the same input repeats them exactly."""
+
+    ins: tuple                     # the input shapes they were computed for (rules remember geometry by this tuple)
+    out: tuple
+    param_shapes: dict
+    buffer_shapes: dict
+    params: Any                    # with every tensor counted (a `tie:` takes the shared ones out per layer)
+    buffers: Any
+    ops: dict
+    macs: Any
+    flops: Any
+    activation_elements: Any
+    input_shapes: tuple            # with the batch axis
+    output_shape: tuple
+    undecided: tuple               # (lhs, rhs) sizes the layer needs equal that only some symbol values make equal
+    sequence: tuple | None
+
+
+def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
+    """Apply a layer type's rules (all but the receptive field) to attributes ``a`` and input shapes ``ins``."""
+    out = tuple(num.normalize(s) for s in layer.shape(a, ins))
+    for axis, size in enumerate(out):
+        if num.positive(size) is False:
+            raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
+    param_shapes = {k: tuple(v) for k, v in layer.params(a, ins, out).items()}
+    buffer_shapes = {k: tuple(v) for k, v in layer.buffers(a, ins, out).items()}
+    ops = {c: num.normalize(v * batch) if batch != 1 else num.normalize(v) for c, v in layer.ops(a, ins, out).items()}
+    undecided = tuple((lhs, rhs) for lhs, rhs in layer.required_equal(a, ins) if num.equal(lhs, rhs) is None)
+    sequence = layer.sequence(a, ins, out)
+    macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
+    return _Rules(
+        ins=ins, out=out, param_shapes=param_shapes, buffer_shapes=buffer_shapes,
+        params=num.total(num.prod(s) for s in param_shapes.values()),
+        buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
+        ops=ops, macs=macs, flops=num.normalize(2 * macs), activation_elements=num.prod((*out, batch)),
+        input_shapes=tuple((batch, *s) for s in ins), output_shape=(batch, *out), undecided=undecided,
+        sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
+    )
+
+
+@paused  # the walk frees nothing until it returns: collections would only rescan what is alive
 def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     nbytes = DTYPE_BYTES[dtype]
     shapes: dict[str, tuple] = {}
@@ -174,16 +208,18 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     constraints: list = []
     results = []
     by_name: dict[str, LayerResult] = {}
+    seen: dict[tuple, _Rules] = {}  # (type, attributes, input shapes) -> their rules' results
     for node in graph.nodes:
-        result = _analyze_node(graph, node, shapes, fields, contexts, extent, batch, warnings, constraints, by_name)
+        ins = tuple(shapes[i] for i in node.inputs)
+        result = _analyze_node(graph, node, ins, seen, shapes, fields, contexts, extent, batch, warnings,
+                               constraints, by_name)
         results.append(result)
         by_name[node.name] = result
         first = node.inputs[0] if node.inputs else None  # a learnt tensor has no input
         origins[node.name] = origins[first] if first is not None and shapes[node.name] == shapes[first] \
             else node.type
-        warnings.extend(f"{node.name}: {note}" for note in
-                        REGISTRY[node.type].notes(node.attrs, tuple(shapes[i] for i in node.inputs),
-                                                  tuple(origins[i] for i in node.inputs)))
+        notes = REGISTRY[node.type].notes(node.attrs, ins, tuple(origins[i] for i in node.inputs))
+        warnings.extend(f"{node.name}: {note}" for note in notes)
 
     total_params = num.total(r.params for r in results)
     trainable = num.total(r.trainable_params for r in results)
@@ -231,25 +267,20 @@ def _sequence_stats(results, flops, batch, nbytes) -> SequenceStats | None:
                          kv_cache_elements=cache, kv_cache_bytes=num.normalize(cache * nbytes))
 
 
-def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, warnings, constraints,
+def _analyze_node(graph, node: Node, ins, seen, shapes, fields, contexts, extent, batch, warnings, constraints,
                   done) -> LayerResult:
     layer = REGISTRY[node.type]
     a = node.attrs
-    ins = tuple(shapes[i] for i in node.inputs)
+    # The graph builder gives every instance of a repeated block's layer the same attributes object, so a layer
+    # whose attributes and input shapes were seen before reuses its rules' results (the attributes stay alive in
+    # the graph, so their id is not reused during the walk). The receptive field is computed for every layer.
+    key = (node.type, id(a), ins)
     try:
-        out = tuple(num.normalize(s) for s in layer.shape(a, ins))
-        for axis, size in enumerate(out):
-            if num.positive(size) is False:
-                raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
-        param_shapes = layer.params(a, ins, out)
-        buffer_shapes = layer.buffers(a, ins, out)
-        ops = {c: num.normalize(v * batch if batch != 1 else v) for c, v in layer.ops(a, ins, out).items()}
-        field = layer.receptive_field(a, ins, tuple(fields[i] for i in node.inputs))
-        for lhs, rhs in layer.required_equal(a, ins):
-            if num.equal(lhs, rhs) is None:  # equal for some symbol values only: a constraint, not an error
-                constraints.append((node.name, lhs, rhs))
-        shared = _tied(node, param_shapes, done)
-        sequence = layer.sequence(a, ins, out)
+        rules = seen.get(key)
+        if rules is None:
+            rules = seen[key] = _rules(layer, a, ins, batch)
+        field = layer.receptive_field(a, rules.ins, tuple(fields[i] for i in node.inputs))
+        shared = _tied(node, rules.param_shapes, done)
     except RuleError as e:
         message = str(e)
         if len(ins) > 1:
@@ -258,30 +289,28 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
             message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
         message += used_at(node.calls)
         raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
+    constraints.extend((node.name, lhs, rhs) for lhs, rhs in rules.undecided)
     if not getattr(layer, "cost_known", True):  # an importer's opaque node: the totals leave its work out
         warnings.append(f"{node.name}: {layer.unknown_cost_note(a, ins)}; params, MACs and FLOPs in the totals "
                         f"do not include it (unknown)")
     if not field.aligned and all(fields[i].aligned for i in node.inputs):
         warnings.append(f"{node.name}: merges receptive fields that are not aligned (different centres or strides); "
                         f"the largest is reported")
-    shapes[node.name] = out
+    shapes[node.name] = rules.out
     fields[node.name] = field
-    contexts[node.name] = not field.whole and (field.global_context or any(
+    context = not field.whole and (field.global_context or any(
         contexts[i] for i in node.inputs if not fields[i].whole))
-    params = num.total(num.prod(s) for n, s in param_shapes.items() if n not in shared)
-    macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
-    spatial = bool(field.axes) or field.whole
+    contexts[node.name] = context
+    params = rules.params if not shared else \
+        num.total(num.prod(s) for n, s in rules.param_shapes.items() if n not in shared)
     return LayerResult(
-        name=node.name, type=node.type, inputs=node.inputs, output_shape=(batch, *out),
-        param_shapes={k: tuple(v) for k, v in param_shapes.items()},
-        buffer_shapes={k: tuple(v) for k, v in buffer_shapes.items()},
-        params=params, trainable_params=params if node.trainable else 0,
-        buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
-        macs=macs, flops=num.normalize(2 * macs), ops=ops,
-        activation_elements=num.prod((*out, batch)),
-        receptive_field=_public_field(field, extent, contexts[node.name]) if spatial else None,
-        scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins), shared=shared,
-        sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
+        name=node.name, type=node.type, inputs=node.inputs, output_shape=rules.output_shape,
+        param_shapes=rules.param_shapes, buffer_shapes=rules.buffer_shapes,
+        params=params, trainable_params=params if node.trainable else 0, buffers=rules.buffers,
+        macs=rules.macs, flops=rules.flops, ops=rules.ops, activation_elements=rules.activation_elements,
+        receptive_field=_public_field(field, extent, context) if field.axes or field.whole else None,
+        scope=node.scope, line=node.line, input_shapes=rules.input_shapes, shared=shared,
+        sequence=rules.sequence,
     )
 
 
