@@ -162,7 +162,8 @@ class _Rules(NamedTuple):
     ops: dict
     macs: Any
     flops: Any
-    activation_elements: Any
+    elements: Any                  # of the output, per sample
+    activation_elements: Any       # x batch
     input_shapes: tuple            # with the batch axis
     output_shape: tuple
     undecided: tuple               # (lhs, rhs) sizes the layer needs equal that only some symbol values make equal
@@ -185,7 +186,8 @@ def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
         ins=ins, out=out, param_shapes=param_shapes, buffer_shapes=buffer_shapes,
         params=num.total(num.prod(s) for s in param_shapes.values()),
         buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
-        ops=ops, macs=macs, flops=num.normalize(2 * macs), activation_elements=num.prod((*out, batch)),
+        ops=ops, macs=macs, flops=num.normalize(2 * macs), elements=num.prod(out),
+        activation_elements=num.prod((*out, batch)),
         input_shapes=tuple((batch, *s) for s in ins), output_shape=(batch, *out), undecided=undecided,
         sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
     )
@@ -195,11 +197,13 @@ def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
 def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     nbytes = DTYPE_BYTES[dtype]
     shapes: dict[str, tuple] = {}
+    elements: dict[str, Any] = {}  # of each tensor, per sample
     fields: dict[str, Field] = {}
     origins: dict[str, str] = {}   # the type of the layer that last changed each tensor's shape (its layout)
     contexts: dict[str, bool] = {}  # whether a whole-input branch was merged into each tensor's spatial path
     for name, shape in graph.inputs:
         shapes[name] = shape
+        elements[name] = num.prod(shape)
         fields[name] = _input_field(shape)
         origins[name] = "input"
         contexts[name] = False
@@ -209,10 +213,11 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     results = []
     by_name: dict[str, LayerResult] = {}
     seen: dict[tuple, _Rules] = {}  # (type, attributes, input shapes) -> their rules' results
+    public: dict[tuple, ReceptiveField] = {}  # (field, context) -> its public form: layers that keep a field share it
     for node in graph.nodes:
         ins = tuple(shapes[i] for i in node.inputs)
-        result = _analyze_node(graph, node, ins, seen, shapes, fields, contexts, extent, batch, warnings,
-                               constraints, by_name)
+        result = _analyze_node(graph, node, ins, seen, public, shapes, elements, fields, contexts, extent, batch,
+                               warnings, constraints, by_name)
         results.append(result)
         by_name[node.name] = result
         first = node.inputs[0] if node.inputs else None  # a learnt tensor has no input
@@ -224,7 +229,11 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     total_params = num.total(r.params for r in results)
     trainable = num.total(r.trainable_params for r in results)
     buffers = num.total(r.buffers for r in results)
-    ops = {c: num.total(r.ops.get(c, 0) for r in results) for c in CATEGORIES}
+    terms: dict[str, list] = {c: [] for c in CATEGORIES}
+    for r in results:
+        for c, v in r.ops.items():
+            terms.setdefault(c, []).append(v)
+    ops = {c: num.total(terms[c]) for c in CATEGORIES}
     macs = num.total(ops[c] for c in MAC_CATEGORIES)
     # Activation memory, in all and at the peak, counts the same tensors: the graph inputs and every layer's output.
     input_elements = num.total(num.prod(shape) * batch for _, shape in graph.inputs)
@@ -236,7 +245,7 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
         params=total_params, trainable_params=trainable, buffers=buffers, macs=macs, flops=num.normalize(2 * macs),
         ops=ops, weight_bytes=num.normalize((total_params + buffers) * nbytes),
         activation_bytes=num.normalize(activation_elements * nbytes),
-        peak_activation_bytes=_times(_peak_elements(graph, shapes, batch), nbytes),
+        peak_activation_bytes=_times(_peak_elements(graph, shapes, elements, batch), nbytes),
         receptive_field=_public_field(fields[out_name], extent, contexts[out_name])
         if fields[out_name].axes or fields[out_name].whole else None,
         layers_with_params=sum(1 for r in results if r.param_shapes),
@@ -267,8 +276,8 @@ def _sequence_stats(results, flops, batch, nbytes) -> SequenceStats | None:
                          kv_cache_elements=cache, kv_cache_bytes=num.normalize(cache * nbytes))
 
 
-def _analyze_node(graph, node: Node, ins, seen, shapes, fields, contexts, extent, batch, warnings, constraints,
-                  done) -> LayerResult:
+def _analyze_node(graph, node: Node, ins, seen, public, shapes, elements, fields, contexts, extent, batch, warnings,
+                  constraints, done) -> LayerResult:
     layer = REGISTRY[node.type]
     a = node.attrs
     # The graph builder gives every instance of a repeated block's layer the same attributes object, so a layer
@@ -289,7 +298,8 @@ def _analyze_node(graph, node: Node, ins, seen, shapes, fields, contexts, extent
             message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
         message += used_at(node.calls)
         raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
-    constraints.extend((node.name, lhs, rhs) for lhs, rhs in rules.undecided)
+    if rules.undecided:
+        constraints.extend((node.name, lhs, rhs) for lhs, rhs in rules.undecided)
     if not getattr(layer, "cost_known", True):  # an importer's opaque node: the totals leave its work out
         warnings.append(f"{node.name}: {layer.unknown_cost_note(a, ins)}; params, MACs and FLOPs in the totals "
                         f"do not include it (unknown)")
@@ -297,10 +307,16 @@ def _analyze_node(graph, node: Node, ins, seen, shapes, fields, contexts, extent
         warnings.append(f"{node.name}: merges receptive fields that are not aligned (different centres or strides); "
                         f"the largest is reported")
     shapes[node.name] = rules.out
+    elements[node.name] = rules.elements
     fields[node.name] = field
     context = not field.whole and (field.global_context or any(
         contexts[i] for i in node.inputs if not fields[i].whole))
     contexts[node.name] = context
+    receptive_field = None
+    if field.axes or field.whole:
+        receptive_field = public.get((id(field), context))  # fields stay alive in ``fields``: ids are not reused
+        if receptive_field is None:
+            receptive_field = public[id(field), context] = _public_field(field, extent, context)
     params = rules.params if not shared else \
         num.total(num.prod(s) for n, s in rules.param_shapes.items() if n not in shared)
     return LayerResult(
@@ -308,8 +324,7 @@ def _analyze_node(graph, node: Node, ins, seen, shapes, fields, contexts, extent
         param_shapes=rules.param_shapes, buffer_shapes=rules.buffer_shapes,
         params=params, trainable_params=params if node.trainable else 0, buffers=rules.buffers,
         macs=rules.macs, flops=rules.flops, ops=rules.ops, activation_elements=rules.activation_elements,
-        receptive_field=_public_field(field, extent, context) if field.axes or field.whole else None,
-        scope=node.scope, line=node.line, input_shapes=rules.input_shapes, shared=shared,
+        receptive_field=receptive_field, scope=node.scope, line=node.line, input_shapes=rules.input_shapes, shared=shared,
         sequence=rules.sequence,
     )
 
@@ -343,7 +358,7 @@ def _derived_constraints(found) -> tuple:
     return derive(found)
 
 
-def _peak_elements(graph: Graph, shapes, batch):
+def _peak_elements(graph: Graph, shapes, elements, batch):
     """Most elements alive at once in an inference pass that frees each tensor after its last use.
 
     None when sizes are symbolic: which tensors peak together depends on the values (give them with --set).
@@ -355,10 +370,10 @@ def _peak_elements(graph: Graph, shapes, batch):
         for src in node.inputs:
             last_use[src] = i
     keep = set(graph.outputs)
-    live = {name: num.prod(shape) for name, shape in graph.inputs}
+    live = {name: elements[name] for name, _ in graph.inputs}
     current = peak = sum(live.values())
     for i, node in enumerate(graph.nodes):
-        live[node.name] = num.prod(shapes[node.name])
+        live[node.name] = elements[node.name]
         current += live[node.name]
         peak = max(peak, current)
         for src in set(node.inputs):
@@ -407,15 +422,15 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
 def group_totals(analysis: Analysis) -> dict:
     """Per block instance or repeat group (by name): summed params, MACs and FLOPs, and the output shape and
     receptive field of its last layer."""
-    totals: dict[str, dict] = {}
     members: dict[str, list] = {}
     for r in analysis.layers:
         for group, _ in r.scope:
-            g = totals.setdefault(group, {"params": 0, "macs": 0, "flops": 0})
-            members.setdefault(group, []).append(r)
-            g["output_shape"] = r.output_shape
-            g["receptive_field"] = r.receptive_field
-    for group, layers in members.items():
-        for total in ("params", "macs", "flops"):
-            totals[group][total] = num.total(getattr(r, total) for r in layers)
-    return totals
+            layers = members.get(group)
+            if layers is None:
+                members[group] = [r]
+            else:
+                layers.append(r)
+    return {group: {"params": num.total([r.params for r in layers]), "macs": num.total([r.macs for r in layers]),
+                    "flops": num.total([r.flops for r in layers]), "output_shape": layers[-1].output_shape,
+                    "receptive_field": layers[-1].receptive_field}
+            for group, layers in members.items()}

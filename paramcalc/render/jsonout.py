@@ -3,9 +3,12 @@ numbers, symbolic values as Python-syntax strings ("18*c**2")."""
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring_ascii as _string
+
 from .. import __version__, num
-from ..engine import Analysis, ReceptiveField
-from .jsontext import dumps
+from ..collector import paused
+from ..engine import Analysis, LayerResult, ReceptiveField
+from .jsontext import Encoded, compact, dumps
 
 SCHEMA = 1
 
@@ -52,8 +55,79 @@ def constraints_list(a: Analysis) -> list:
     return [{"condition": c.text, "layers": list(c.layers), "equation": c.equation} for c in a.constraints]
 
 
+def _tensor_shapes(tensors: dict) -> dict:
+    return {k: _shape(v) for k, v in tensors.items()}
+
+
+def _ops(ops: dict) -> dict:
+    return {k: _j(v) for k, v in ops.items()}
+
+
+def _scope(scope: tuple) -> list:
+    return [name for name, _ in scope]
+
+
+def layer_dict(l: LayerResult) -> dict:
+    """One layer's entry of the schema-1 object (``layer_text`` writes the same as JSON text)."""
+    return {
+        "name": l.name,
+        "type": l.type,
+        "inputs": list(l.inputs),
+        "output_shape": _shape(l.output_shape),
+        "params": _j(l.params),
+        "trainable_params": _j(l.trainable_params),
+        "buffers": _j(l.buffers),
+        "param_shapes": _tensor_shapes(l.param_shapes),
+        "buffer_shapes": _tensor_shapes(l.buffer_shapes),
+        "macs": _j(l.macs),
+        "flops": _j(l.flops),
+        "ops": _ops(l.ops),
+        "activation_elements": _j(l.activation_elements),
+        "receptive_field": _field(l.receptive_field),
+        "scope": _scope(l.scope),
+        "line": l.line,
+    }
+
+
+def _value_text(x) -> str:
+    return str(x) if type(x) is int else compact(num.to_json(x))
+
+
+class _SharedTexts:
+    """The JSON text of values that many layers share, encoded once each: a repeated block's layers share their
+    shapes, tensor tables, ops and scopes, and layers that keep a receptive field share it (keyed by identity; the
+    values stay alive in the analysis, so an id is not reused while it is written)."""
+
+    def __init__(self):
+        self.texts: dict[int, tuple] = {}
+
+    def __call__(self, value, as_json) -> str:
+        found = self.texts.get(id(value))
+        if found is None:
+            found = self.texts[id(value)] = (value, compact(as_json(value)))
+        return found[1]
+
+
+def layer_text(l: LayerResult, shared: _SharedTexts) -> str:
+    """``layer_dict(l)`` as compact JSON text, written from pieces: 5-10x quicker than encoding each layer's dict,
+    which is most of the time of `show --format json` on deep models. A test checks the two agree."""
+    v = _value_text
+    return (f'{{"name": {_string(l.name)}, "type": {_string(l.type)}, "inputs": {shared(l.inputs, list)}, '
+            f'"output_shape": {shared(l.output_shape, _shape)}, "params": {v(l.params)}, '
+            f'"trainable_params": {v(l.trainable_params)}, "buffers": {v(l.buffers)}, '
+            f'"param_shapes": {shared(l.param_shapes, _tensor_shapes)}, '
+            f'"buffer_shapes": {shared(l.buffer_shapes, _tensor_shapes)}, "macs": {v(l.macs)}, '
+            f'"flops": {v(l.flops)}, "ops": {shared(l.ops, _ops)}, "activation_elements": {v(l.activation_elements)}, '
+            f'"receptive_field": {shared(l.receptive_field, _field)}, "scope": {shared(l.scope, _scope)}, '
+            f'"line": {v(l.line)}}}')
+
+
 def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
     """The schema-1 object; ``convention`` (ConventionTotals) and ``breakdown`` add keys of those names."""
+    return _document(a, [layer_dict(l) for l in a.layers], convention, breakdown)
+
+
+def _document(a: Analysis, layers: list, convention, breakdown) -> dict:
     t = a.totals
     out = {
         "schema": SCHEMA,
@@ -81,27 +155,7 @@ def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
             "spatial_receptive_field": _field(t.spatial_receptive_field),
             "spatial_receptive_field_layer": t.spatial_receptive_field_layer,
         },
-        "layers": [
-            {
-                "name": l.name,
-                "type": l.type,
-                "inputs": list(l.inputs),
-                "output_shape": _shape(l.output_shape),
-                "params": _j(l.params),
-                "trainable_params": _j(l.trainable_params),
-                "buffers": _j(l.buffers),
-                "param_shapes": {k: _shape(v) for k, v in l.param_shapes.items()},
-                "buffer_shapes": {k: _shape(v) for k, v in l.buffer_shapes.items()},
-                "macs": _j(l.macs),
-                "flops": _j(l.flops),
-                "ops": {k: _j(v) for k, v in l.ops.items()},
-                "activation_elements": _j(l.activation_elements),
-                "receptive_field": _field(l.receptive_field),
-                "scope": [name for name, _ in l.scope],
-                "line": l.line,
-            }
-            for l in a.layers
-        ],
+        "layers": layers,
         "warnings": list(a.warnings),
         "constraints": constraints_list(a),
         "sequence": None if a.sequence is None else {
@@ -121,6 +175,9 @@ def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
     return out
 
 
+@paused  # the text is built of many small pieces, all alive until it is joined
 def render(a: Analysis, convention=None, breakdown=None, **_) -> str:
     """The schema-1 object as JSON text: top-level keys, totals and each layer one a line (render.jsontext)."""
-    return dumps(to_dict(a, convention, breakdown), levels=2)
+    shared = _SharedTexts()
+    layers = [Encoded(layer_text(l, shared)) for l in a.layers]
+    return dumps(_document(a, layers, convention, breakdown), levels=2)

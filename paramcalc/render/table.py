@@ -27,10 +27,31 @@ def columns(convention=None) -> list[Column]:
     ]
 
 
+def _remembered(text_of, key=id):
+    """``text_of`` that writes each value once: a deep model repeats a few shapes, receptive fields (shared objects,
+    so by identity: they stay alive in the analysis) and counts (by value) thousands of times."""
+    texts: dict = {}
+
+    def text(value) -> str:
+        k = key(value)
+        found = texts.get(k)
+        if found is None:
+            found = texts[k] = (value, text_of(value))
+        return found[1]
+
+    return text
+
+
+def _same(value):
+    return value
+
+
 def rows(a: Analysis, depth: int | None = None, convention=None) -> list[Row]:
     """One row per layer (or collapsed block), with a header row for each block entered."""
     t = a.totals
-    human, show_shape, field = num.human, shape_text, field_text
+    human = _remembered(num.human, key=_same)
+    show_shape, field = _remembered(shape_text), _remembered(field_text)
+    percent = _remembered(lambda part: share(part, t.params), key=_same)
     out = []
     open_groups: tuple = ()
     groups = group_totals(a)
@@ -46,13 +67,13 @@ def rows(a: Analysis, depth: int | None = None, convention=None) -> list[Row]:
             macs = group_compute(convention, group) if convention is not None else g["macs"]
             out.append(Row(("  " * level + label, gtype, show_shape(g["output_shape"]),
                             human(g["params"]) if g["params"] != 0 else "-",
-                            share(g["params"], t.params) if g["params"] != 0 else "",
+                            percent(g["params"]) if g["params"] != 0 else "",
                             human(macs) if macs != 0 else "-", field(g["receptive_field"])), "group"))
         open_groups = scope
         name = r["name"] if not scope else "  " * len(scope) + r["name"][len(scope[-1][0]) + 1:]
         params, macs = r["params"], r["macs"]
         out.append(Row((name, r["type"], show_shape(r["output_shape"]), human(params) if params != 0 else "-",
-                        share(params, t.params) if params != 0 else "", human(macs) if macs != 0 else "-",
+                        percent(params) if params != 0 else "", human(macs) if macs != 0 else "-",
                         field(r["receptive_field"]))))
     return out
 
