@@ -93,33 +93,39 @@ def _value_text(x) -> str:
     return str(x) if type(x) is int else compact(num.to_json(x))
 
 
-class _SharedTexts:
-    """The JSON text of values that many layers share, encoded once each: a repeated block's layers share their
-    shapes, tensor tables, ops and scopes, and layers that keep a receptive field share it (keyed by identity; the
-    values stay alive in the analysis, so an id is not reused while it is written)."""
+def _names_text(names) -> str:
+    return "[" + ", ".join(map(_string, names)) + "]"
 
-    def __init__(self):
-        self.texts: dict[int, tuple] = {}
 
-    def __call__(self, value, as_json) -> str:
-        found = self.texts.get(id(value))
+def layer_writer():
+    """A function writing ``layer_dict(l)`` as compact JSON text from pieces, 5-10x quicker than encoding each
+    layer's dict (most of the time of `show --format json` on a deep model; a test checks the two agree).
+
+    The values many layers share are encoded once each: a repeated block's layers share their shapes, tensor tables
+    and ops, the layers of a block instance their scope, and layers that keep a receptive field share it. They are
+    remembered by identity, for the life of the writer (the values stay alive in the analysis meanwhile, so an id
+    is not reused)."""
+    texts: dict[int, tuple] = {}
+
+    def shared(value, as_json) -> str:
+        found = texts.get(id(value))
         if found is None:
-            found = self.texts[id(value)] = (value, compact(as_json(value)))
+            found = texts[id(value)] = (value, compact(as_json(value)))
         return found[1]
 
+    def layer_text(l: LayerResult) -> str:
+        v = _value_text
+        return (f'{{"name": {_string(l.name)}, "type": {_string(l.type)}, "inputs": {_names_text(l.inputs)}, '
+                f'"output_shape": {shared(l.output_shape, _shape)}, "params": {v(l.params)}, '
+                f'"trainable_params": {v(l.trainable_params)}, "buffers": {v(l.buffers)}, '
+                f'"param_shapes": {shared(l.param_shapes, _tensor_shapes)}, '
+                f'"buffer_shapes": {shared(l.buffer_shapes, _tensor_shapes)}, "macs": {v(l.macs)}, '
+                f'"flops": {v(l.flops)}, "ops": {shared(l.ops, _ops)}, '
+                f'"activation_elements": {v(l.activation_elements)}, '
+                f'"receptive_field": {shared(l.receptive_field, _field)}, "scope": {shared(l.scope, _scope)}, '
+                f'"line": {v(l.line)}}}')
 
-def layer_text(l: LayerResult, shared: _SharedTexts) -> str:
-    """``layer_dict(l)`` as compact JSON text, written from pieces: 5-10x quicker than encoding each layer's dict,
-    which is most of the time of `show --format json` on deep models. A test checks the two agree."""
-    v = _value_text
-    return (f'{{"name": {_string(l.name)}, "type": {_string(l.type)}, "inputs": {shared(l.inputs, list)}, '
-            f'"output_shape": {shared(l.output_shape, _shape)}, "params": {v(l.params)}, '
-            f'"trainable_params": {v(l.trainable_params)}, "buffers": {v(l.buffers)}, '
-            f'"param_shapes": {shared(l.param_shapes, _tensor_shapes)}, '
-            f'"buffer_shapes": {shared(l.buffer_shapes, _tensor_shapes)}, "macs": {v(l.macs)}, '
-            f'"flops": {v(l.flops)}, "ops": {shared(l.ops, _ops)}, "activation_elements": {v(l.activation_elements)}, '
-            f'"receptive_field": {shared(l.receptive_field, _field)}, "scope": {shared(l.scope, _scope)}, '
-            f'"line": {v(l.line)}}}')
+    return layer_text
 
 
 def to_dict(a: Analysis, convention=None, breakdown=None) -> dict:
@@ -178,6 +184,6 @@ def _document(a: Analysis, layers: list, convention, breakdown) -> dict:
 @paused  # the text is built of many small pieces, all alive until it is joined
 def render(a: Analysis, convention=None, breakdown=None, **_) -> str:
     """The schema-1 object as JSON text: top-level keys, totals and each layer one a line (render.jsontext)."""
-    shared = _SharedTexts()
-    layers = [Encoded(layer_text(l, shared)) for l in a.layers]
+    layer_text = layer_writer()
+    layers = [Encoded(layer_text(l)) for l in a.layers]
     return dumps(_document(a, layers, convention, breakdown), levels=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import num
+from ..collector import paused
 from ..engine import Analysis, collapse, group_totals
 from . import convention_lines, convention_rows, field_text, group_compute, shape_text, share, symbols_text
 from .grid import BOLD, YELLOW, Column, Row, Terminal, draw, terminal
@@ -78,6 +79,7 @@ def rows(a: Analysis, depth: int | None = None, convention=None) -> list[Row]:
     return out
 
 
+@paused  # rows, cells and lines all stay alive until the table is printed
 def lines(a: Analysis, depth: int | None = None, convention=None, term: Terminal | None = None) -> list[str]:
     """The table, totals and notes as lines fit to ``term`` (stdout's width and colour by default)."""
     term = term or terminal()
