@@ -113,17 +113,28 @@ def layer_writer():
             found = texts[id(value)] = (value, compact(as_json(value)))
         return found[1]
 
-    def layer_text(l: LayerResult) -> str:
+    def counts_text(l: LayerResult) -> str:
+        """The keys from output_shape to activation_elements: the same for every instance of a repeated layer."""
         v = _value_text
-        return (f'{{"name": {_string(l.name)}, "type": {_string(l.type)}, "inputs": {_names_text(l.inputs)}, '
-                f'"output_shape": {shared(l.output_shape, _shape)}, "params": {v(l.params)}, '
+        return (f'"output_shape": {shared(l.output_shape, _shape)}, "params": {v(l.params)}, '
                 f'"trainable_params": {v(l.trainable_params)}, "buffers": {v(l.buffers)}, '
                 f'"param_shapes": {shared(l.param_shapes, _tensor_shapes)}, '
                 f'"buffer_shapes": {shared(l.buffer_shapes, _tensor_shapes)}, "macs": {v(l.macs)}, '
                 f'"flops": {v(l.flops)}, "ops": {shared(l.ops, _ops)}, '
-                f'"activation_elements": {v(l.activation_elements)}, '
-                f'"receptive_field": {shared(l.receptive_field, _field)}, "scope": {shared(l.scope, _scope)}, '
-                f'"line": {v(l.line)}}}')
+                f'"activation_elements": {v(l.activation_elements)}')
+
+    counts: dict[tuple, str] = {}
+
+    def layer_text(l: LayerResult) -> str:
+        # Shared tables by identity (see above), numbers by value: equal numbers are written alike.
+        key = (id(l.output_shape), id(l.param_shapes), id(l.buffer_shapes), id(l.ops), l.params,
+               l.trainable_params, l.buffers, l.macs, l.flops, l.activation_elements)
+        middle = counts.get(key)
+        if middle is None:
+            middle = counts[key] = counts_text(l)
+        return (f'{{"name": {_string(l.name)}, "type": {_string(l.type)}, "inputs": {_names_text(l.inputs)}, '
+                f'{middle}, "receptive_field": {shared(l.receptive_field, _field)}, '
+                f'"scope": {shared(l.scope, _scope)}, "line": {_value_text(l.line)}}}')
 
     return layer_text
 
