@@ -291,7 +291,7 @@ def _analyze_node(graph, node: Node, ins, seen, public, shapes, elements, fields
         if rules is None:
             rules = seen[key] = _rules(layer, a, ins, batch)
         field = layer.receptive_field(a, rules.ins, tuple(fields[i] for i in node.inputs))
-        shared = _tied(node, rules.param_shapes, done)
+        shared = {} if node.tie is None else _tied(node, rules.param_shapes, done)
     except RuleError as e:
         message = str(e)
         if len(ins) > 1:

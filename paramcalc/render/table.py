@@ -58,9 +58,11 @@ def rows(a: Analysis, depth: int | None = None, convention=None) -> list[Row]:
     groups = group_totals(a)
     for r in convention_rows(collapse(a, depth), convention):
         scope = r["scope"]
-        shared = 0
-        while shared < min(len(scope), len(open_groups)) and scope[shared] == open_groups[shared]:
-            shared += 1
+        shared = len(scope)
+        if scope is not open_groups:  # the layers of one block instance share their scope
+            shared = 0
+            while shared < min(len(scope), len(open_groups)) and scope[shared] == open_groups[shared]:
+                shared += 1
         for level in range(shared, len(scope)):  # a header row for each group entered here
             group, gtype = scope[level]
             label = group if level == 0 else group[len(scope[level - 1][0]) + 1:]
