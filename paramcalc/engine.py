@@ -172,24 +172,25 @@ class _Rules(NamedTuple):
 
 def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
     """Apply a layer type's rules (all but the receptive field) to attributes ``a`` and input shapes ``ins``."""
-    out = tuple(num.normalize(s) for s in layer.shape(a, ins))
+    out = tuple(map(num.normalize, layer.shape(a, ins)))
     for axis, size in enumerate(out):
-        if num.positive(size) is False:
+        if (size <= 0) if type(size) is int else num.positive(size) is False:
             raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
     param_shapes = {k: tuple(v) for k, v in layer.params(a, ins, out).items()}
     buffer_shapes = {k: tuple(v) for k, v in layer.buffers(a, ins, out).items()}
-    ops = {c: num.normalize(v * batch) if batch != 1 else num.normalize(v) for c, v in layer.ops(a, ins, out).items()}
+    ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
     undecided = tuple((lhs, rhs) for lhs, rhs in layer.required_equal(a, ins) if num.equal(lhs, rhs) is None)
     sequence = layer.sequence(a, ins, out)
-    macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
+    macs = num.total([ops[c] for c in MAC_CATEGORIES if c in ops])
+    elements = num.prod(out)
     return _Rules(
-        ins=ins, out=out, param_shapes=param_shapes, buffer_shapes=buffer_shapes,
-        params=num.total(num.prod(s) for s in param_shapes.values()),
-        buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
-        ops=ops, macs=macs, flops=num.normalize(2 * macs), elements=num.prod(out),
-        activation_elements=num.prod((*out, batch)),
-        input_shapes=tuple((batch, *s) for s in ins), output_shape=(batch, *out), undecided=undecided,
-        sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
+        ins, out, param_shapes, buffer_shapes,
+        num.total(list(map(num.prod, param_shapes.values()))) if param_shapes else 0,
+        num.total(list(map(num.prod, buffer_shapes.values()))) if buffer_shapes else 0,
+        ops, macs, num.normalize(2 * macs), elements,
+        elements * batch if type(elements) is int else num.prod((*out, batch)),
+        tuple((batch, *s) for s in ins), (batch, *out), undecided,
+        None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
     )
 
 
