@@ -16,14 +16,14 @@ Conventions (written once, here and in README):
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import num
+from .collector import paused
 from .errors import RuleError, SpecError
 from .graph import Graph, Node, used_at
-from .layers import CATEGORIES, MAC_CATEGORIES, REGISTRY, AxisField, Field
+from .layers import CATEGORIES, MAC_CATEGORIES, REGISTRY, AxisField, Field, Layer
 from .layers.base import fmt_shape
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp64": 8}
@@ -146,26 +146,65 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "fp32") -> Analysis:
         raise RuleError(f"unknown dtype '{dtype}' (one of {', '.join(DTYPE_BYTES)})")
     if not isinstance(batch, int) or batch < 1:
         raise RuleError(f"batch must be a positive whole number, got {batch}")
-    # The walk allocates many small objects and frees none of them until it returns, so the cyclic garbage
-    # collector only rescans what is alive (20-30% of the time of a 20,000-layer model). It is paused for the walk
-    # and restored after, whatever happens.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _walk(graph, batch, dtype)
-    finally:
-        if collecting:
-            gc.enable()
+    return _walk(graph, batch, dtype)
 
 
+class _Rules(NamedTuple):
+    """What a layer's rules give for its attributes on one input: all of its result but the receptive field (which
+    depends on the layers before it) and the names. A block repeated on the same input repeats them exactly."""
+
+    ins: tuple                     # the input shapes they were computed for (rules remember geometry by this tuple)
+    out: tuple
+    param_shapes: dict
+    buffer_shapes: dict
+    params: Any                    # with every tensor counted (a `tie:` takes the shared ones out per layer)
+    buffers: Any
+    ops: dict
+    macs: Any
+    flops: Any
+    elements: Any                  # of the output, per sample
+    activation_elements: Any       # x batch
+    input_shapes: tuple            # with the batch axis
+    output_shape: tuple
+    undecided: tuple               # (lhs, rhs) sizes the layer needs equal that only some symbol values make equal
+    sequence: tuple | None
+
+
+def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
+    """Apply a layer type's rules (all but the receptive field) to attributes ``a`` and input shapes ``ins``."""
+    out = tuple(map(num.normalize, layer.shape(a, ins)))
+    for axis, size in enumerate(out):
+        if (size <= 0) if type(size) is int else num.positive(size) is False:
+            raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
+    param_shapes = {k: tuple(v) for k, v in layer.params(a, ins, out).items()}
+    buffer_shapes = {k: tuple(v) for k, v in layer.buffers(a, ins, out).items()}
+    ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
+    undecided = tuple((lhs, rhs) for lhs, rhs in layer.required_equal(a, ins) if num.equal(lhs, rhs) is None)
+    sequence = layer.sequence(a, ins, out)
+    macs = num.total([ops[c] for c in MAC_CATEGORIES if c in ops])
+    elements = num.prod(out)
+    return _Rules(
+        ins, out, param_shapes, buffer_shapes,
+        num.total(list(map(num.prod, param_shapes.values()))) if param_shapes else 0,
+        num.total(list(map(num.prod, buffer_shapes.values()))) if buffer_shapes else 0,
+        ops, macs, num.normalize(2 * macs), elements,
+        elements * batch if type(elements) is int else num.prod((*out, batch)),
+        tuple((batch, *s) for s in ins), (batch, *out), undecided,
+        None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
+    )
+
+
+@paused  # the walk frees nothing until it returns: collections would only rescan what is alive
 def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     nbytes = DTYPE_BYTES[dtype]
     shapes: dict[str, tuple] = {}
+    elements: dict[str, Any] = {}  # of each tensor, per sample
     fields: dict[str, Field] = {}
     origins: dict[str, str] = {}   # the type of the layer that last changed each tensor's shape (its layout)
     contexts: dict[str, bool] = {}  # whether a whole-input branch was merged into each tensor's spatial path
     for name, shape in graph.inputs:
         shapes[name] = shape
+        elements[name] = num.prod(shape)
         fields[name] = _input_field(shape)
         origins[name] = "input"
         contexts[name] = False
@@ -174,21 +213,30 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     constraints: list = []
     results = []
     by_name: dict[str, LayerResult] = {}
+    seen: dict[tuple, _Rules] = {}  # (type, attributes, input shapes) -> their rules' results
+    public: dict[tuple, ReceptiveField] = {}  # (field, context) -> its public form: layers that keep a field share it
     for node in graph.nodes:
-        result = _analyze_node(graph, node, shapes, fields, contexts, extent, batch, warnings, constraints, by_name)
+        ins = tuple(shapes[i] for i in node.inputs)
+        result = _analyze_node(graph, node, ins, seen, public, shapes, elements, fields, contexts, extent, batch,
+                               warnings, constraints, by_name)
         results.append(result)
         by_name[node.name] = result
         first = node.inputs[0] if node.inputs else None  # a learnt tensor has no input
         origins[node.name] = origins[first] if first is not None and shapes[node.name] == shapes[first] \
             else node.type
-        warnings.extend(f"{node.name}: {note}" for note in
-                        REGISTRY[node.type].notes(node.attrs, tuple(shapes[i] for i in node.inputs),
-                                                  tuple(origins[i] for i in node.inputs)))
+        layer = REGISTRY[node.type]
+        if type(layer).notes is not Layer.notes:  # only a few types warn about suspicious use
+            notes = layer.notes(node.attrs, ins, tuple(origins[i] for i in node.inputs))
+            warnings.extend(f"{node.name}: {note}" for note in notes)
 
     total_params = num.total(r.params for r in results)
     trainable = num.total(r.trainable_params for r in results)
     buffers = num.total(r.buffers for r in results)
-    ops = {c: num.total(r.ops.get(c, 0) for r in results) for c in CATEGORIES}
+    terms: dict[str, list] = {c: [] for c in CATEGORIES}
+    for r in results:
+        for c, v in r.ops.items():
+            terms.setdefault(c, []).append(v)
+    ops = {c: num.total(terms[c]) for c in CATEGORIES}
     macs = num.total(ops[c] for c in MAC_CATEGORIES)
     # Activation memory, in all and at the peak, counts the same tensors: the graph inputs and every layer's output.
     input_elements = num.total(num.prod(shape) * batch for _, shape in graph.inputs)
@@ -200,7 +248,7 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
         params=total_params, trainable_params=trainable, buffers=buffers, macs=macs, flops=num.normalize(2 * macs),
         ops=ops, weight_bytes=num.normalize((total_params + buffers) * nbytes),
         activation_bytes=num.normalize(activation_elements * nbytes),
-        peak_activation_bytes=_times(_peak_elements(graph, shapes, batch), nbytes),
+        peak_activation_bytes=_times(_peak_elements(graph, shapes, elements, batch), nbytes),
         receptive_field=_public_field(fields[out_name], extent, contexts[out_name])
         if fields[out_name].axes or fields[out_name].whole else None,
         layers_with_params=sum(1 for r in results if r.param_shapes),
@@ -231,25 +279,20 @@ def _sequence_stats(results, flops, batch, nbytes) -> SequenceStats | None:
                          kv_cache_elements=cache, kv_cache_bytes=num.normalize(cache * nbytes))
 
 
-def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, warnings, constraints,
-                  done) -> LayerResult:
+def _analyze_node(graph, node: Node, ins, seen, public, shapes, elements, fields, contexts, extent, batch, warnings,
+                  constraints, done) -> LayerResult:
     layer = REGISTRY[node.type]
     a = node.attrs
-    ins = tuple(shapes[i] for i in node.inputs)
+    # The graph builder gives every instance of a repeated block's layer the same attributes object, so a layer
+    # whose attributes and input shapes were seen before reuses its rules' results (the attributes stay alive in
+    # the graph, so their id is not reused during the walk). The receptive field is computed for every layer.
+    key = (node.type, id(a), ins)
     try:
-        out = tuple(num.normalize(s) for s in layer.shape(a, ins))
-        for axis, size in enumerate(out):
-            if num.positive(size) is False:
-                raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
-        param_shapes = layer.params(a, ins, out)
-        buffer_shapes = layer.buffers(a, ins, out)
-        ops = {c: num.normalize(v * batch if batch != 1 else v) for c, v in layer.ops(a, ins, out).items()}
-        field = layer.receptive_field(a, ins, tuple(fields[i] for i in node.inputs))
-        for lhs, rhs in layer.required_equal(a, ins):
-            if num.equal(lhs, rhs) is None:  # equal for some symbol values only: a constraint, not an error
-                constraints.append((node.name, lhs, rhs))
-        shared = _tied(node, param_shapes, done)
-        sequence = layer.sequence(a, ins, out)
+        rules = seen.get(key)
+        if rules is None:
+            rules = seen[key] = _rules(layer, a, ins, batch)
+        field = layer.receptive_field(a, rules.ins, tuple(fields[i] for i in node.inputs))
+        shared = {} if node.tie is None else _tied(node, rules.param_shapes, done)
     except RuleError as e:
         message = str(e)
         if len(ins) > 1:
@@ -258,31 +301,44 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
             message += f" (input {fmt_shape(ins[0])} from '{node.inputs[0]}')"
         message += used_at(node.calls)
         raise SpecError(message, file=graph.file, line=node.line, layer=node.name, layer_type=node.type) from None
+    if rules.undecided:
+        constraints.extend((node.name, lhs, rhs) for lhs, rhs in rules.undecided)
     if not getattr(layer, "cost_known", True):  # an importer's opaque node: the totals leave its work out
         warnings.append(f"{node.name}: {layer.unknown_cost_note(a, ins)}; params, MACs and FLOPs in the totals "
                         f"do not include it (unknown)")
     if not field.aligned and all(fields[i].aligned for i in node.inputs):
         warnings.append(f"{node.name}: merges receptive fields that are not aligned (different centres or strides); "
                         f"the largest is reported")
-    shapes[node.name] = out
+    shapes[node.name] = rules.out
+    elements[node.name] = rules.elements
     fields[node.name] = field
-    contexts[node.name] = not field.whole and (field.global_context or any(
+    context = not field.whole and (field.global_context or any(
         contexts[i] for i in node.inputs if not fields[i].whole))
-    params = num.total(num.prod(s) for n, s in param_shapes.items() if n not in shared)
-    macs = num.total(ops.get(c, 0) for c in MAC_CATEGORIES)
-    spatial = bool(field.axes) or field.whole
-    return LayerResult(
-        name=node.name, type=node.type, inputs=node.inputs, output_shape=(batch, *out),
-        param_shapes={k: tuple(v) for k, v in param_shapes.items()},
-        buffer_shapes={k: tuple(v) for k, v in buffer_shapes.items()},
-        params=params, trainable_params=params if node.trainable else 0,
-        buffers=num.total(num.prod(s) for s in buffer_shapes.values()),
-        macs=macs, flops=num.normalize(2 * macs), ops=ops,
-        activation_elements=num.prod((*out, batch)),
-        receptive_field=_public_field(field, extent, contexts[node.name]) if spatial else None,
-        scope=node.scope, line=node.line, input_shapes=tuple((batch, *s) for s in ins), shared=shared,
-        sequence=None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
+    contexts[node.name] = context
+    receptive_field = None
+    if field.axes or field.whole:
+        receptive_field = public.get((id(field), context))  # fields stay alive in ``fields``: ids are not reused
+        if receptive_field is None:
+            receptive_field = public[id(field), context] = _public_field(field, extent, context)
+    params = rules.params if not shared else \
+        num.total(num.prod(s) for n, s in rules.param_shapes.items() if n not in shared)
+    return _layer_result(
+        name=node.name, type=node.type, inputs=node.inputs, output_shape=rules.output_shape,
+        param_shapes=rules.param_shapes, buffer_shapes=rules.buffer_shapes,
+        params=params, trainable_params=params if node.trainable else 0, buffers=rules.buffers,
+        macs=rules.macs, flops=rules.flops, ops=rules.ops, activation_elements=rules.activation_elements,
+        receptive_field=receptive_field, scope=node.scope, line=node.line, input_shapes=rules.input_shapes,
+        shared=shared, sequence=rules.sequence,
     )
+
+
+def _layer_result(**fields) -> LayerResult:
+    """A LayerResult with every field given, made without the frozen dataclass's __init__, which sets each of its 19
+    fields through object.__setattr__ (4 µs a layer: a tenth of the analysis of a deep model). The result is the
+    same frozen object; a test checks that the engine gives every field."""
+    result = object.__new__(LayerResult)
+    result.__dict__.update(fields)
+    return result
 
 
 def _tied(node: Node, param_shapes: dict, done: dict) -> dict:
@@ -314,7 +370,7 @@ def _derived_constraints(found) -> tuple:
     return derive(found)
 
 
-def _peak_elements(graph: Graph, shapes, batch):
+def _peak_elements(graph: Graph, shapes, elements, batch):
     """Most elements alive at once in an inference pass that frees each tensor after its last use.
 
     None when sizes are symbolic: which tensors peak together depends on the values (give them with --set).
@@ -326,10 +382,10 @@ def _peak_elements(graph: Graph, shapes, batch):
         for src in node.inputs:
             last_use[src] = i
     keep = set(graph.outputs)
-    live = {name: num.prod(shape) for name, shape in graph.inputs}
+    live = {name: elements[name] for name, _ in graph.inputs}
     current = peak = sum(live.values())
     for i, node in enumerate(graph.nodes):
-        live[node.name] = num.prod(shapes[node.name])
+        live[node.name] = elements[node.name]
         current += live[node.name]
         peak = max(peak, current)
         for src in set(node.inputs):
@@ -378,15 +434,15 @@ def collapse(analysis: Analysis, depth: int | None) -> list[dict]:
 def group_totals(analysis: Analysis) -> dict:
     """Per block instance or repeat group (by name): summed params, MACs and FLOPs, and the output shape and
     receptive field of its last layer."""
-    totals: dict[str, dict] = {}
     members: dict[str, list] = {}
     for r in analysis.layers:
         for group, _ in r.scope:
-            g = totals.setdefault(group, {"params": 0, "macs": 0, "flops": 0})
-            members.setdefault(group, []).append(r)
-            g["output_shape"] = r.output_shape
-            g["receptive_field"] = r.receptive_field
-    for group, layers in members.items():
-        for total in ("params", "macs", "flops"):
-            totals[group][total] = num.total(getattr(r, total) for r in layers)
-    return totals
+            layers = members.get(group)
+            if layers is None:
+                members[group] = [r]
+            else:
+                layers.append(r)
+    return {group: {"params": num.total([r.params for r in layers]), "macs": num.total([r.macs for r in layers]),
+                    "flops": num.total([r.flops for r in layers]), "output_shape": layers[-1].output_shape,
+                    "receptive_field": layers[-1].receptive_field}
+            for group, layers in members.items()}

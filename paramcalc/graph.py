@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from . import num
 from .blocks import argument_uses, bind_arguments, block_inputs, numbers_only, read_blocks, unused_arguments
+from .collector import paused
 from .errors import RuleError, SpecError
 from .expr import evaluate
 from .layers import REGISTRY, REQUIRED, Attrs, canonical, read_attr
@@ -84,6 +85,7 @@ def used_at(calls) -> str:
     return " (" + ", ".join(f"in block '{block}' used on line {line}" for block, line in reversed(calls)) + ")"
 
 
+@paused  # the build frees nothing until it returns: collections would only rescan what is alive
 def build_graph(raw, file: str = "<input>", *, overrides: Mapping[str, Any] | None = None,
                 symbolic: bool = False, block: str | None = None, block_input=None) -> Graph:
     """Build the graph from parsed YAML.
@@ -121,6 +123,9 @@ class _Builder:
         self.nodes: list[Node] = []
         self.names = Names()
         self.calls: tuple = ()             # the block instances being expanded: (block type, line used on)
+        # What a layer entry or block call gave in one environment, read once: (id(entry), id(env)) -> (entry, env,
+        # result). The entry and env are kept, so their ids cannot be reused while the graph is built.
+        self.read_before: dict[tuple, tuple] = {}
 
     # -- errors
     def error(self, message, line=None, layer=None, layer_type=None):
@@ -398,6 +403,37 @@ class _Builder:
             want = f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
             hint = " (list them in `inputs: [a, b]`)" if lo > 1 else ""
             raise self.error(f"takes {want} inputs, got {len(sources)}{hint}", line=line, layer=full, layer_type=kind)
+        attrs = self.once(raw, env, lambda: self.attributes(layer, kind, raw, env, full))
+        if full in self.names.nodes or full in self.names.inputs:
+            raise self.error(f"the name '{full}' is used twice", line=line, layer=full, layer_type=kind)
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.error(f"the architecture expands to more than {MAX_LAYERS:,} layers", line=line, layer=full,
+                             layer_type=kind)
+        tie = None
+        if "tie" in raw:
+            tie = self.resolve(raw["tie"], self.locals_now, None, set(), raw.line_of("tie"), full, kind,
+                               what="`tie:` layer")
+            if tie in self.names.inputs:
+                raise self.error(f"`tie:` names a layer whose tensors this one shares, not the input '{tie}'",
+                                 line=raw.line_of("tie"), layer=full, layer_type=kind)
+        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name, self.calls, tie)
+        self.nodes.append(node)
+        self.names.nodes[full] = node
+        return full
+
+    def once(self, raw, env, read):
+        """``read()`` for this layer entry or block call in this environment, computed the first time only: every
+        instance of a block repeated with the same arguments gets the same environment and the same attributes
+        object (which lets the engine reuse its layers' results), and nothing is validated twice."""
+        key = (id(raw), id(env))
+        found = self.read_before.get(key)
+        if found is None:
+            found = self.read_before[key] = (raw, env, read())
+        return found[2]
+
+    def attributes(self, layer, kind, raw, env, full) -> Attrs:
+        """A layer entry's attributes, read and checked against its type's schema in ``env``."""
+        line = raw.line
         attrs = Attrs()
         for key in raw:
             if key not in LAYER_KEYS and key not in layer.attributes:
@@ -421,22 +457,7 @@ class _Builder:
             layer.check_attrs(attrs)
         except RuleError as e:
             raise self.error(str(e), line=line, layer=full, layer_type=kind) from None
-        if full in self.names.nodes or full in self.names.inputs:
-            raise self.error(f"the name '{full}' is used twice", line=line, layer=full, layer_type=kind)
-        if len(self.nodes) >= MAX_LAYERS:
-            raise self.error(f"the architecture expands to more than {MAX_LAYERS:,} layers", line=line, layer=full,
-                             layer_type=kind)
-        tie = None
-        if "tie" in raw:
-            tie = self.resolve(raw["tie"], self.locals_now, None, set(), raw.line_of("tie"), full, kind,
-                               what="`tie:` layer")
-            if tie in self.names.inputs:
-                raise self.error(f"`tie:` names a layer whose tensors this one shares, not the input '{tie}'",
-                                 line=raw.line_of("tie"), layer=full, layer_type=kind)
-        node = Node(full, kind, attrs, tuple(sources), scope, line, trainable, type_name, self.calls, tie)
-        self.nodes.append(node)
-        self.names.nodes[full] = node
-        return full
+        return attrs
 
     def block_instance(self, type_name, raw, env, full, scope, sources, stack, trainable) -> str:
         line = raw.line
@@ -456,8 +477,9 @@ class _Builder:
             hint = " (list them in `inputs: [a, b]`)" if len(wanted) > 1 else ""
             raise located(f"block '{type_name}' takes {len(wanted)} input{'s' if len(wanted) > 1 else ''}{named}, "
                           f"got {len(sources)}{hint}", line=line)
-        block_env = bind_arguments(type_name, block, raw, env, self.env, LAYER_KEYS, located,
-                                   uses=self.block_uses[type_name], types=self.layer_types)
+        block_env = self.once(raw, env, lambda: bind_arguments(
+            type_name, block, raw, env, self.env, LAYER_KEYS, located, uses=self.block_uses[type_name],
+            types=self.layer_types))
         entry = {"in": sources[0], **dict(zip(wanted, sources))}
         outer = self.calls
         self.calls = outer + ((type_name, line),)

@@ -26,7 +26,7 @@ def sympy():
 
 
 def is_concrete(x) -> bool:
-    return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
+    return type(x) is int or (isinstance(x, (int, Fraction)) and not isinstance(x, bool))
 
 
 def symbol(name: str):
@@ -36,6 +36,8 @@ def symbol(name: str):
 
 def normalize(x):
     """Fraction with denominator 1 -> int; sympy numbers -> int/Fraction; other expressions unchanged."""
+    if type(x) is int:  # nearly every size of a concrete model
+        return x
     if isinstance(x, bool):
         return x
     if isinstance(x, Fraction):
@@ -53,6 +55,8 @@ def normalize(x):
 def floordiv(a, b):
     """floor(a / b), exact. With symbols and a whole divisor b > 0 the result is kept in a small canonical form
     (see ``_floor``): whole parts pulled out, a floor of a floor merged into one floor."""
+    if type(a) is int and type(b) is int and b:
+        return a // b
     if is_concrete(a) and is_concrete(b):
         return normalize(Fraction(a) // Fraction(b))
     s = sympy()
@@ -109,6 +113,8 @@ def _floor(x):
 
 def ceildiv(a, b):
     """ceil(a / b), exact; for a whole-valued symbolic a and whole b > 0 written floor((a + b - 1) / b)."""
+    if type(a) is int and type(b) is int and b:
+        return -(-a // b)
     if is_concrete(a) and is_concrete(b):
         return normalize(-(Fraction(-a) // Fraction(b)))
     a = sympy().sympify(a)
@@ -119,6 +125,9 @@ def ceildiv(a, b):
 
 def div(a, b):
     """Exact division: Fractions for numbers, Rationals for expressions."""
+    if type(a) is int and type(b) is int and b:
+        whole, rest = divmod(a, b)
+        return Fraction(a, b) if rest else whole
     if is_concrete(a) and is_concrete(b):
         return normalize(Fraction(a) / Fraction(b))
     if isinstance(b, int) and b == 1:
@@ -133,7 +142,7 @@ def prod(xs: Iterable) -> Number:
     number = 1
     expressions = []
     for x in xs:
-        if isinstance(x, (int, Fraction)):
+        if type(x) is int or isinstance(x, (int, Fraction)):
             number = number * x
         else:
             expressions.append(x)
@@ -153,7 +162,7 @@ def total(xs: Iterable) -> Number:
     numbers = 0
     expressions = []
     for x in xs:
-        if isinstance(x, (int, Fraction)):
+        if type(x) is int or isinstance(x, (int, Fraction)):
             numbers += x
         else:
             expressions.append(x)
@@ -223,7 +232,7 @@ def equal(a, b) -> bool | None:
     Sizes are kept canonical (``floordiv``), so equal sizes cancel in a subtraction; an expansion settles products.
     sympy's general ``simplify`` is never called: its cost is unbounded on nested floors.
     """
-    if is_concrete(a) and is_concrete(b):
+    if type(a) is int and type(b) is int or is_concrete(a) and is_concrete(b):
         return a == b
     s = sympy()
     d = s.sympify(a) - s.sympify(b)
@@ -240,7 +249,7 @@ def equal(a, b) -> bool | None:
 
 
 def positive(x) -> bool | None:
-    if is_concrete(x):
+    if type(x) is int or is_concrete(x):
         return x > 0
     x = sympy().sympify(x)
     bound = _lower_bound(x)
@@ -319,6 +328,8 @@ def _lower_bound(x):
 
 
 def divisible(a, b) -> bool | None:
+    if type(a) is int and type(b) is int:
+        return b != 0 and a % b == 0
     if is_concrete(a) and is_concrete(b):
         return b != 0 and Fraction(a) % Fraction(b) == 0
     if isinstance(b, int) and not isinstance(b, bool) and b > 0 and not is_concrete(a):
@@ -394,6 +405,8 @@ def human(x, *, bytes_: bool = False) -> str:
 
 def as_int(x, what: str):
     """A size that must be a whole number: exact ints pass, fractions are an error, expressions pass."""
+    if type(x) is int:
+        return x
     from .errors import RuleError
 
     x = normalize(x)

@@ -102,11 +102,12 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
     """Choose headers and widths for ``width``: natural widths if they fit; else squeeze, shorten number headers,
     cut text columns, and drop text columns (lowest ``drop`` first), re-trying after each drop."""
     droppable = sorted((c.drop, i) for i, c in enumerate(columns) if c.drop is not None)
-    natural = [max([len(c.header)] + [len(r.cells[i]) for r in rows]) for i, c in enumerate(columns)]
-    squeezed_data = {i: max([0] + [len(c.squeeze(r.cells[i])) for r in rows])
+    texts = [set(column) for column in zip(*(r.cells for r in rows))] or [set() for _ in columns]  # distinct cells
+    data_width = [max(map(len, column), default=0) for column in texts]
+    natural = [max(len(c.header), w) for c, w in zip(columns, data_width)]
+    squeezed_data = {i: max((len(c.squeeze(text)) for text in texts[i]), default=0)
                      for i, c in enumerate(columns) if c.squeeze is not None}
     squeezed_natural = {i: max(len(columns[i].header), w) for i, w in squeezed_data.items()}
-    data_width = [max([0] + [len(r.cells[i]) for r in rows]) for i in range(len(columns))]
     best = None
     for n_dropped in range(len(droppable) + 1):
         gone = {i for _, i in droppable[:n_dropped]}
@@ -186,26 +187,27 @@ def draw(columns: list[Column], rows: list[Row], term: Terminal, title: str | No
                  for k, w in enumerate(widths)]
         return left + mid.join(parts) + right
 
-    def line(cells, sep, codes_for):
-        parts = []
-        last = len(widths) - 1
-        for k, (text, w, c) in enumerate(zip(cells, widths, cols)):
-            text = _cut(text, w)
-            text = text.rjust(w) if c.right else text.ljust(w)
-            left = "" if k == 0 else " "
-            right = "" if k == last else " "
-            parts.append(left + term.paint(text, *codes_for(k)) + right)
-        return sep + sep.join(parts) + sep
+    justify = [str.rjust if c.right else str.ljust for c in cols]
+
+    def line(cells, sep, codes_for=None):
+        """'│ a │ b │': each cell cut and aligned to its width; ``codes_for(k)`` paints the k-th (not the space
+        around it)."""
+        texts = [fit(text if len(text) <= w else _cut(text, w), w) for text, w, fit in zip(cells, widths, justify)]
+        if codes_for is not None and term.color:
+            texts = [term.paint(text, *codes_for(k)) for k, text in enumerate(texts)]
+        return sep + f" {sep} ".join(texts) + sep
 
     out.append(rule("┏", "━", "┳", "┓"))
     out.append(line(lay.headers, "┃", lambda k: (BOLD,)))
     out.append(rule("┡", "━", "╇", "┩"))
     index = lay.columns
     squeeze = [columns[i].squeeze if i in lay.squeezed else None for i in index]
+    as_given = not any(squeeze) and index == tuple(range(len(columns)))
     for r in rows:
-        cells = [r.cells[i] if squeeze[k] is None else squeeze[k](r.cells[i]) for k, i in enumerate(index)]
+        cells = r.cells if as_given else \
+            [r.cells[i] if squeeze[k] is None else squeeze[k](r.cells[i]) for k, i in enumerate(index)]
         if not term.color or not r.style:
-            out.append(line(cells, "│", lambda k: ()))
+            out.append(line(cells, "│"))
         elif r.style == "group":
             out.append(line(cells, "│", lambda k: (BOLD,) if k == 0 else (DIM,)))
         else:

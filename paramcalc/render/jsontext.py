@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 
-_compact = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=True).encode
+compact = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=True).encode
+
+
+class Encoded(str):
+    """A value already written as JSON text (by ``compact`` or to the same layout): ``dumps`` puts it in as it is."""
 
 
 def dumps(value, levels: int = 2, indent: str = "  ", _depth: int = 0) -> str:
@@ -21,11 +25,13 @@ def dumps(value, levels: int = 2, indent: str = "  ", _depth: int = 0) -> str:
       "c": {"d": [3]}
     }
     """
+    if isinstance(value, Encoded):
+        return value
     if _depth >= levels or not isinstance(value, (dict, list)) or not value:
-        return _compact(value)
+        return compact(value)
     pad = indent * (_depth + 1)
     if isinstance(value, dict):
-        items = [f"{pad}{_compact(str(k))}: {dumps(v, levels, indent, _depth + 1)}" for k, v in value.items()]
+        items = [f"{pad}{compact(str(k))}: {dumps(v, levels, indent, _depth + 1)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + indent * _depth + "}"
     items = [pad + dumps(v, levels, indent, _depth + 1) for v in value]
     return "[\n" + ",\n".join(items) + "\n" + indent * _depth + "]"
