@@ -104,7 +104,20 @@ def _floor(x):
             inside.append((coeff - whole) * rest)
     if not inside or all(t.is_Number for t in inside):
         return s.Add(*outside)  # the constant left inside lies in [0, 1): its floor is 0
-    return s.Add(*outside, s.floor(s.Add(*inside), evaluate=False))
+    return s.Add(*outside, _integer_valued(s.floor(s.Add(*inside), evaluate=False)))
+
+
+def _integer_valued(f):
+    """``f`` (a floor of a real argument) told that it is an integer, which is what sympy's own rule for floor
+    would find: asked later (building sums and powers asks whether it is infinite, zero ...), sympy would
+    otherwise derive it again through its assumptions on the argument, a millisecond each time."""
+    try:
+        if f._assumptions is f.default_assumptions:
+            f._assumptions = f.default_assumptions.copy()
+        f._assumptions.deduce_all_facts((("integer", True),))
+    except AttributeError:  # another sympy's internals: it derives the same fact itself
+        pass
+    return f
 
 
 def ceildiv(a, b):
@@ -225,7 +238,10 @@ def _reaches(a, b) -> bool:
     """Whether a >= b for every value of the symbols, known cheaply: their difference has a lower bound >= 0."""
     if a == b:
         return True
-    return _lower_bound(sympy().expand(a - b)) >= 0
+    d = a - b
+    if d.is_Number:  # what the expansion would give
+        return d >= 0
+    return _lower_bound(_expand(d)) >= 0
 
 
 def known(flag) -> bool | None:
@@ -247,12 +263,102 @@ def equal(a, b) -> bool | None:
         return True
     if d.is_number:
         return False
-    d = s.expand(d)
+    d = _expand(d)
     if d == 0:
         return True
-    if d.is_number or d.is_nonzero:
+    if d.is_number:
+        return False
+    if any(_value_at(d, v) == 0 for v in _SAMPLES):  # zero somewhere, so not nonzero everywhere: sympy's
+        return None                                    # assumptions could not answer False (and cost ms)
+    if d.is_nonzero:
         return False
     return None
+
+
+# Values at which every symbol is tried when a sample settles a question without sympy's assumptions: small,
+# odd and even, and large.
+_SAMPLES = (1, 2, 3, 2**20 + 1)
+
+
+class _NoValue(Exception):
+    pass
+
+
+def _value_at(x, v):
+    """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
+    or None when ``x`` holds something this walk does not evaluate."""
+    try:
+        return _value(x, v)
+    except (_NoValue, ZeroDivisionError):
+        return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _value(x, v):
+    s = sympy()
+    if x.is_Number:
+        if x.is_Rational:
+            return Fraction(int(x.p), int(x.q))
+        raise _NoValue
+    if x.is_Symbol:
+        if x.is_integer and x.is_positive:
+            return Fraction(v)
+        raise _NoValue
+    if x.is_Add:
+        return sum((_value(a, v) for a in x.args), Fraction(0))
+    if x.is_Mul:
+        out = Fraction(1)
+        for a in x.args:
+            out *= _value(a, v)
+        return out
+    if x.is_Pow and x.exp.is_Integer:
+        return _value(x.base, v) ** int(x.exp)
+    if isinstance(x, s.floor):
+        return Fraction(math.floor(_value(x.args[0], v)))
+    if isinstance(x, s.ceiling):
+        return Fraction(math.ceil(_value(x.args[0], v)))
+    if isinstance(x, s.Max):
+        return max(_value(a, v) for a in x.args)
+    if isinstance(x, s.Min):
+        return min(_value(a, v) for a in x.args)
+    raise _NoValue
+
+
+def _expand(x):
+    """sympy's ``expand(x)``, without its walk when ``x`` is already expanded (as sums of sizes mostly are)."""
+    return x if _is_expanded(x) else sympy().expand(x)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_expanded(x) -> bool:
+    """Whether ``expand`` leaves ``x`` as it is, known for certain forms only: numbers and symbols; sums and
+    products of expanded terms with no sum among the factors; whole powers of a symbol or of a floor, ceiling,
+    max or min; and those functions of expanded arguments. False means unknown."""
+    s = sympy()
+    if x.is_Number or x.is_Symbol:
+        return True
+    if x.is_Add or x.is_Mul:
+        return all(not a.is_Add and _is_expanded(a) for a in x.args)
+    if x.is_Pow:
+        return bool(x.exp.is_Integer) and (x.base.is_Symbol or isinstance(x.base, (s.floor, s.ceiling, s.Max, s.Min))) \
+            and _is_expanded(x.base)
+    if isinstance(x, (s.floor, s.ceiling, s.Max, s.Min)):
+        return all(_is_expanded(a) for a in x.args)
+    return False
+
+
+def can_be_positive(x) -> bool:
+    """``positive(x) is not False``: whether x > 0 for some values of the symbols, as far as ``positive`` knows.
+    A value > 0 at one sample point settles it without sympy's assumptions (which can only prove x <= 0 for
+    every value when that is true)."""
+    if is_concrete(x):
+        return x > 0
+    x = sympy().sympify(x)
+    if _lower_bound(x) != -math.inf:
+        return True  # positive() answers True or None then
+    if any((y := _value_at(x, v)) is not None and y > 0 for v in _SAMPLES):
+        return True
+    return positive(x) is not False
 
 
 def positive(x) -> bool | None:
@@ -272,7 +378,34 @@ def nonnegative(x) -> bool | None:
     bound = _lower_bound(x)
     if bound != -math.inf:
         return True if bound >= 0 else None
+    if _floors_relaxed_bound(x) >= 0:  # a proof (sympy's assumptions, tens of ms here, find none: FCN's crop)
+        return True
     return known(x.is_nonnegative)
+
+
+def _floors_relaxed_bound(x):
+    """A lower bound of a sum with floors of sizes in it (-H + 32*floor((H + 5)/32) + 64, FCN's crop margin):
+    each c*floor(y) is replaced by what bounds it from below, c*(y - 1 + 1/d) for c > 0 (y's rational coefficients
+    over whole-valued parts have common denominator d, so y - floor(y) <= 1 - 1/d) and c*y for c < 0; the
+    result, a sum without those floors, is expanded and bounded by ``_lower_bound``. -inf when that fails."""
+    s = sympy()
+    relaxed = []
+    changed = False
+    for term in s.Add.make_args(x):
+        coeff, rest = term.as_coeff_Mul()
+        if isinstance(rest, s.floor) and coeff.is_Rational:
+            inner = rest.args[0]
+            parts = [t.as_coeff_Mul() for t in s.Add.make_args(inner)]
+            if not all(c.is_Rational and (r is s.S.One or _whole(r)) for c, r in parts):
+                return -math.inf
+            d = math.lcm(*(int(c.q) for c, _ in parts))
+            relaxed.append(coeff * (inner - 1 + s.Rational(1, d)) if coeff > 0 else coeff * inner)
+            changed = True
+        else:
+            relaxed.append(term)
+    if not changed:
+        return -math.inf
+    return _lower_bound(s.expand(s.Add(*relaxed)))
 
 
 def whole(x) -> bool | None:
@@ -288,14 +421,33 @@ def _whole(x) -> bool | None:
     s = sympy()
     if x.is_Number:
         return bool(x.is_Integer)
-    if x.is_Symbol or isinstance(x, (s.floor, s.ceiling)):
+    if x.is_Symbol:
         return x.is_integer
+    if isinstance(x, (s.floor, s.ceiling)):  # sympy's own rule, read without its assumptions' deductions
+        return True if _real(x.args[0]) else x.is_integer
     if x.is_Add or x.is_Mul or isinstance(x, (s.Max, s.Min)):
         if all(_whole(a) for a in x.args):
             return True
     elif x.is_Pow and x.exp.is_Integer and x.exp >= 0 and _whole(x.base):
         return True
     return known(x.is_integer)
+
+
+@functools.lru_cache(maxsize=65536)
+def _real(x) -> bool:
+    """Whether ``x`` is real for every value of the symbols, known by one walk for sizes: rationals, real symbols,
+    and sums, products, whole powers, floors, ceilings and maxima of real values (True is a proof; False means
+    unknown here)."""
+    s = sympy()
+    if x.is_Number:
+        return bool(x.is_Rational)
+    if x.is_Symbol:
+        return x.is_real is True
+    if x.is_Add or x.is_Mul or isinstance(x, (s.floor, s.ceiling, s.Max, s.Min)):
+        return all(_real(a) for a in x.args)
+    if x.is_Pow:
+        return bool(x.exp.is_Integer) and _real(x.base) and (x.exp >= 0 or _lower_bound(x.base) > 0)
+    return False
 
 
 @functools.lru_cache(maxsize=65536)
@@ -424,7 +576,8 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _lower_bound, _whole, _divisible_by, expression_text):
+    for cached in (_floordiv, _product, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
+                   expression_text):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

@@ -498,7 +498,7 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
     k_eff = dilation * (kernel - 1) + 1
     padded = size + (before + after)
-    if num.positive(size + (before + after - k_eff + 1)) is False:
+    if not num.can_be_positive(size + (before + after - k_eff + 1)):
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
