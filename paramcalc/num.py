@@ -157,7 +157,46 @@ def prod(xs: Iterable) -> Number:
 
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
-    return sympy().Mul(*expressions, number)
+    out = _monomial_product(expressions, number)
+    return sympy().Mul(*expressions, number) if out is None else out
+
+
+def _monomial_product(expressions: tuple, number):
+    """The Mul that sympy's ``Mul(*expressions, number)`` builds, built directly when every factor is a rational,
+    a symbol, a sum, a floor/ceiling/max/min, a positive whole power of those, or a product of them (sizes):
+    exponents of equal bases are added and the factors put in sympy's canonical order, without Mul.flatten's
+    general walk (the first construction of each product is most of a symbolic analysis). None in every other
+    case, and where sympy would distribute the coefficient over a sum (2*(H + 1) -> 2*H + 2)."""
+    s = sympy()
+    coeff = Fraction(number)
+    powers: dict = {}
+    for x in expressions:
+        for factor in (x.args if x.is_Mul else (x,)):
+            if factor.is_Rational:
+                coeff *= Fraction(int(factor.p), int(factor.q))
+                continue
+            base, exponent = (factor.args if factor.is_Pow else (factor, 1))
+            if factor.is_Pow:
+                if not (exponent.is_Integer and exponent > 0):
+                    return None
+                exponent = int(exponent)
+            if not (base.is_Symbol or (base.is_Add and not base.is_number)
+                    or isinstance(base, (s.floor, s.ceiling, s.Max, s.Min))):
+                return None
+            powers[base] = powers.get(base, 0) + exponent
+    if not coeff or not powers:
+        return None
+    if len(powers) == 1 and coeff != 1 and next(iter(powers)).is_Add and next(iter(powers.values())) == 1:
+        return None
+    # A power of a symbol, a function or a sum of finite terms is left as it is by Pow's evaluation
+    # (base._eval_power returns None), so it is the same object built unevaluated.
+    parts = [b if e == 1 else s.Pow(b, s.Integer(e), evaluate=False) for b, e in powers.items()]
+    parts.sort(key=s.core.basic._args_sortkey)
+    if coeff != 1:
+        parts.insert(0, s.Rational(coeff.numerator, coeff.denominator))
+    if len(parts) == 1:
+        return parts[0]
+    return s.Mul._exec_constructor_postprocessors(s.Mul._from_args(parts, True))
 
 
 def total(xs: Iterable) -> Number:
