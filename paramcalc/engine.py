@@ -239,7 +239,7 @@ def _analyze_node(graph, node: Node, shapes, fields, contexts, extent, batch, wa
     try:
         out = tuple(num.normalize(s) for s in layer.shape(a, ins))
         for axis, size in enumerate(out):
-            if num.positive(size) is False:
+            if not num.can_be_positive(size):
                 raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
         param_shapes = layer.params(a, ins, out)
         buffer_shapes = layer.buffers(a, ins, out)

@@ -407,7 +407,16 @@ def positive(x) -> bool | None:
     bound = _lower_bound(x)
     if bound != -math.inf:  # the exact minimum (see _lower_bound): positive everywhere, or only for some values
         return True if bound > 0 else None
+    if _signs_differ(x, lambda y: y > 0):  # positive at one sample, not at another: sympy can only say None
+        return None
     return known(x.is_positive)
+
+
+def _signs_differ(x, holds) -> bool:
+    """Whether ``holds`` is true of ``x`` at one sample point and false at another: then no answer for every
+    value of the symbols exists, and sympy's assumptions (milliseconds on sizes with floors) would say None."""
+    seen = {holds(y) for y in (_value_at(x, v) for v in _SAMPLES) if y is not None}
+    return len(seen) == 2
 
 
 def nonnegative(x) -> bool | None:
@@ -419,6 +428,8 @@ def nonnegative(x) -> bool | None:
         return True if bound >= 0 else None
     if _floors_relaxed_bound(x) >= 0:  # a proof (sympy's assumptions, tens of ms here, find none: FCN's crop)
         return True
+    if _signs_differ(x, lambda y: y >= 0):
+        return None
     return known(x.is_nonnegative)
 
 

@@ -441,7 +441,7 @@ def fmt_shape(shape) -> str:
 
 
 def require_positive(size, what: str) -> None:
-    if num.positive(size) is False:
+    if not num.can_be_positive(size):
         raise RuleError(what)
 
 
