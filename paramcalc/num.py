@@ -235,7 +235,8 @@ def _max(xs):
     common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
     if common:
         shared = s.Add(*common)
-        return shared + _max([k - shared for k in kept])
+        # k - shared, built from k's other terms (the shared ones cancel exactly): no negated copy of the sum
+        return shared + _max([s.Add(*(t for t in args if t not in common)) for args in terms])
     coeffs = [k.as_coeff_Mul()[0] for k in kept]
     if all(c.is_Integer and c > 0 for c in coeffs):
         g = math.gcd(*(int(c) for c in coeffs))
@@ -244,7 +245,7 @@ def _max(xs):
     kept = _undominated(y for x in kept for y in (x.args if isinstance(x, s.Max) else (x,)))
     if len(kept) == 1:
         return kept[0]
-    return s.Max(*sorted(kept, key=s.default_sort_key), evaluate=False)
+    return s.Max(*kept, evaluate=False)  # Max puts its arguments in sympy's canonical order itself
 
 
 def minimum(xs: Iterable):
