@@ -211,7 +211,16 @@ def total(xs: Iterable) -> Number:
             expressions.append(x)
     if not expressions:
         return normalize(numbers)
-    return normalize(sympy().Add(*expressions, numbers))
+    if len(expressions) == 1 and not numbers:
+        return normalize(expressions[0])
+    return normalize(_sum(tuple(expressions), numbers))
+
+
+@functools.lru_cache(maxsize=4096)
+def _sum(expressions: tuple, number):
+    """One sympy Add, remembered: the engine sums the same terms more than once (trainable parameters are the
+    parameters when every layer trains; a layer's MACs are its one MAC category)."""
+    return sympy().Add(*expressions, number)
 
 
 def maximum(xs: Iterable):
@@ -627,7 +636,7 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
+    for cached in (_floordiv, _product, _sum, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
                    expression_text):
         cached.cache_clear()
     if _sympy is not None:
