@@ -288,7 +288,7 @@ def _reaches(a, b) -> bool:
     if a == b:
         return True
     d = a - b
-    if d.is_Number:  # what the expansion would give
+    if d.is_Rational:  # what the expansion and the bound would give
         return d >= 0
     return _lower_bound(_expand(d)) >= 0
 
