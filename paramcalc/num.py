@@ -220,7 +220,58 @@ def total(xs: Iterable) -> Number:
 def _sum(expressions: tuple, number):
     """One sympy Add, remembered: the engine sums the same terms more than once (trainable parameters are the
     parameters when every layer trains; a layer's MACs are its one MAC category)."""
-    return sympy().Add(*expressions, number)
+    out = _sum_of_sizes(expressions, number)
+    return sympy().Add(*expressions, number) if out is None else out
+
+
+def _sum_of_sizes(expressions: tuple, number):
+    """The Add that sympy's ``Add(*expressions, number)`` builds, built directly when every term is a rational
+    multiple of a symbol, a product, a power of a non-number or a floor/ceiling/max/min (the totals of a model):
+    like terms' coefficients are summed as Fractions and the terms put in sympy's canonical order, as Add.flatten
+    does, without rebuilding each scaled term through Mul's general walk or asking each new coefficient whether it
+    is zero (a copy of its assumption table each). None for anything else."""
+    s = sympy()
+    constant = Fraction(number)
+    coefficients: dict = {}
+    pending = list(expressions)
+    for o in pending:  # sums are opened in place, as Add.flatten does
+        if o.is_Rational:
+            constant += Fraction(int(o.p), int(o.q))
+            continue
+        if o.is_Number:
+            return None
+        if o.is_Add:
+            pending.extend(o.args)
+            continue
+        if o.is_Mul:
+            c, term = o.as_coeff_Mul()
+            if not c.is_Rational:
+                return None
+            c = Fraction(int(c.p), int(c.q))
+        else:
+            c, term = 1, o
+        if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
+                or isinstance(term, (s.floor, s.ceiling, s.Max, s.Min))):
+            return None
+        coefficients[term] = coefficients.get(term, 0) + c
+    terms = []
+    for term, c in coefficients.items():
+        if c == 0:
+            continue
+        if c == 1:
+            terms.append(term)
+        elif term.is_Mul:  # Add.flatten: the coefficient goes in slot 0 of the product's own arguments
+            terms.append(term._new_rawargs(s.Rational(c.numerator, c.denominator), *term.args))
+        else:  # Mul(c, term) for these terms is exactly (c, term)
+            terms.append(s.Mul._from_args((s.Rational(c.numerator, c.denominator), term), True))
+    terms.sort(key=s.core.basic._args_sortkey)
+    if constant:
+        terms.insert(0, s.Rational(constant.numerator, constant.denominator))
+    if not terms:
+        return s.S.Zero
+    if len(terms) == 1:
+        return terms[0]
+    return s.Add._exec_constructor_postprocessors(s.Add._from_args(terms, True))
 
 
 def maximum(xs: Iterable):

@@ -105,3 +105,16 @@ def test_floors_built_by_floordiv_are_known_integers_as_sympy_would_find():
     assert floor.is_integer is True and floor.is_finite is True
     assert num.whole(f) is True
     assert num.whole(H / 2) is None or num.whole(H / 2) is False
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(range(len(ATOMS))), st.sampled_from(range(len(ATOMS))),
+                          st.sampled_from([1, 2, -1, 3, Fraction(1, 2), 0, 512 * 9])), min_size=1, max_size=8),
+       st.sampled_from([0, 1, -7, Fraction(3, 2)]))
+def test_a_sum_of_sizes_is_the_add_sympy_builds(parts, number):
+    terms = tuple(sympy.sympify(num.prod((ATOMS[i], ATOMS[j], c))) for i, j, c in parts)
+    terms = tuple(t for t in terms if not t.is_Number)
+    expected = sympy.Add(*terms, sympy.Rational(number.numerator, number.denominator)
+                         if isinstance(number, Fraction) else number)
+    got = num._sum(terms, number)
+    assert sympy.srepr(got) == sympy.srepr(expected)
