@@ -157,8 +157,17 @@ def prod(xs: Iterable) -> Number:
 
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
-    out = _monomial_product(expressions, number)
+    out = _built_directly(_monomial_product, expressions, number)
     return sympy().Mul(*expressions, number) if out is None else out
+
+
+def _built_directly(build, expressions, number):
+    """``build(expressions, number)``, or None (sympy's own constructor then) where this sympy lacks an internal it
+    uses; tests/test_symbolic_fast_paths.py checks the objects against sympy's Mul and Add."""
+    try:
+        return build(expressions, number)
+    except AttributeError:
+        return None
 
 
 def _monomial_product(expressions: tuple, number):
@@ -220,7 +229,7 @@ def total(xs: Iterable) -> Number:
 def _sum(expressions: tuple, number):
     """One sympy Add, remembered: the engine sums the same terms more than once (trainable parameters are the
     parameters when every layer trains; a layer's MACs are its one MAC category)."""
-    out = _sum_of_sizes(expressions, number)
+    out = _built_directly(_sum_of_sizes, expressions, number)
     return sympy().Add(*expressions, number) if out is None else out
 
 
