@@ -88,8 +88,11 @@ def derive(found) -> tuple:
     A condition implied by a stronger one is folded into it (its layers listed there)."""
     by_text: dict[str, list] = {}
     info: dict[str, tuple] = {}
+    simplest: dict[tuple, tuple] = {}  # each distinct pair once: GoogLeNet's 9 concats x 2 axes ask 3 pairs
     for layer, lhs, rhs in found:
-        text, symbol, m, residues = simplify(lhs, rhs)
+        if (lhs, rhs) not in simplest:
+            simplest[lhs, rhs] = simplify(lhs, rhs)
+        text, symbol, m, residues = simplest[lhs, rhs]
         layers = by_text.setdefault(text, [])
         if layer not in layers:
             layers.append(layer)

@@ -174,7 +174,7 @@ def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
     """Apply a layer type's rules (all but the receptive field) to attributes ``a`` and input shapes ``ins``."""
     out = tuple(map(num.normalize, layer.shape(a, ins)))
     for axis, size in enumerate(out):
-        if (size <= 0) if type(size) is int else num.positive(size) is False:
+        if (size <= 0) if type(size) is int else not num.can_be_positive(size):
             raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
     param_shapes = {k: tuple(v) for k, v in layer.params(a, ins, out).items()}
     buffer_shapes = {k: tuple(v) for k, v in layer.buffers(a, ins, out).items()}

@@ -108,7 +108,20 @@ def _floor(x):
             inside.append((coeff - whole) * rest)
     if not inside or all(t.is_Number for t in inside):
         return s.Add(*outside)  # the constant left inside lies in [0, 1): its floor is 0
-    return s.Add(*outside, s.floor(s.Add(*inside), evaluate=False))
+    return s.Add(*outside, _integer_valued(s.floor(s.Add(*inside), evaluate=False)))
+
+
+def _integer_valued(f):
+    """``f`` (a floor of a real argument) told that it is an integer, which is what sympy's own rule for floor
+    would find: asked later (building sums and powers asks whether it is infinite, zero ...), sympy would
+    otherwise derive it again through its assumptions on the argument, a millisecond each time."""
+    try:
+        if f._assumptions is f.default_assumptions:
+            f._assumptions = f.default_assumptions.copy()
+        f._assumptions.deduce_all_facts((("integer", True),))
+    except AttributeError:  # another sympy's internals: it derives the same fact itself
+        pass
+    return f
 
 
 def ceildiv(a, b):
@@ -153,7 +166,55 @@ def prod(xs: Iterable) -> Number:
 
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
-    return sympy().Mul(*expressions, number)
+    out = _built_directly(_monomial_product, expressions, number)
+    return sympy().Mul(*expressions, number) if out is None else out
+
+
+def _built_directly(build, expressions, number):
+    """``build(expressions, number)``, or None (sympy's own constructor then) where this sympy lacks an internal it
+    uses; tests/test_symbolic_fast_paths.py checks the objects against sympy's Mul and Add."""
+    try:
+        return build(expressions, number)
+    except AttributeError:
+        return None
+
+
+def _monomial_product(expressions: tuple, number):
+    """The Mul that sympy's ``Mul(*expressions, number)`` builds, built directly when every factor is a rational,
+    a symbol, a sum, a floor/ceiling/max/min, a positive whole power of those, or a product of them (sizes):
+    exponents of equal bases are added and the factors put in sympy's canonical order, without Mul.flatten's
+    general walk (the first construction of each product is most of a symbolic analysis). None in every other
+    case, and where sympy would distribute the coefficient over a sum (2*(H + 1) -> 2*H + 2)."""
+    s = sympy()
+    coeff = Fraction(number)
+    powers: dict = {}
+    for x in expressions:
+        for factor in (x.args if x.is_Mul else (x,)):
+            if factor.is_Rational:
+                coeff *= Fraction(int(factor.p), int(factor.q))
+                continue
+            base, exponent = (factor.args if factor.is_Pow else (factor, 1))
+            if factor.is_Pow:
+                if not (exponent.is_Integer and exponent > 0):
+                    return None
+                exponent = int(exponent)
+            if not (base.is_Symbol or (base.is_Add and not base.is_number)
+                    or isinstance(base, (s.floor, s.ceiling, s.Max, s.Min))):
+                return None
+            powers[base] = powers.get(base, 0) + exponent
+    if not coeff or not powers:
+        return None
+    if len(powers) == 1 and coeff != 1 and next(iter(powers)).is_Add and next(iter(powers.values())) == 1:
+        return None
+    # A power of a symbol, a function or a sum of finite terms is left as it is by Pow's evaluation
+    # (base._eval_power returns None), so it is the same object built unevaluated.
+    parts = [b if e == 1 else s.Pow(b, s.Integer(e), evaluate=False) for b, e in powers.items()]
+    parts.sort(key=s.core.basic._args_sortkey)
+    if coeff != 1:
+        parts.insert(0, s.Rational(coeff.numerator, coeff.denominator))
+    if len(parts) == 1:
+        return parts[0]
+    return s.Mul._exec_constructor_postprocessors(s.Mul._from_args(parts, True))
 
 
 def total(xs: Iterable) -> Number:
@@ -168,7 +229,67 @@ def total(xs: Iterable) -> Number:
             expressions.append(x)
     if not expressions:
         return normalize(numbers)
-    return normalize(sympy().Add(*expressions, numbers))
+    if len(expressions) == 1 and not numbers:
+        return normalize(expressions[0])
+    return normalize(_sum(tuple(expressions), numbers))
+
+
+@functools.lru_cache(maxsize=4096)
+def _sum(expressions: tuple, number):
+    """One sympy Add, remembered: the engine sums the same terms more than once (trainable parameters are the
+    parameters when every layer trains; a layer's MACs are its one MAC category)."""
+    out = _built_directly(_sum_of_sizes, expressions, number)
+    return sympy().Add(*expressions, number) if out is None else out
+
+
+def _sum_of_sizes(expressions: tuple, number):
+    """The Add that sympy's ``Add(*expressions, number)`` builds, built directly when every term is a rational
+    multiple of a symbol, a product, a power of a non-number or a floor/ceiling/max/min (the totals of a model):
+    like terms' coefficients are summed as Fractions and the terms put in sympy's canonical order, as Add.flatten
+    does, without rebuilding each scaled term through Mul's general walk or asking each new coefficient whether it
+    is zero (a copy of its assumption table each). None for anything else."""
+    s = sympy()
+    constant = Fraction(number)
+    coefficients: dict = {}
+    pending = list(expressions)
+    for o in pending:  # sums are opened in place, as Add.flatten does
+        if o.is_Rational:
+            constant += Fraction(int(o.p), int(o.q))
+            continue
+        if o.is_Number:
+            return None
+        if o.is_Add:
+            pending.extend(o.args)
+            continue
+        if o.is_Mul:
+            c, term = o.as_coeff_Mul()
+            if not c.is_Rational:
+                return None
+            c = Fraction(int(c.p), int(c.q))
+        else:
+            c, term = 1, o
+        if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
+                or isinstance(term, (s.floor, s.ceiling, s.Max, s.Min))):
+            return None
+        coefficients[term] = coefficients.get(term, 0) + c
+    terms = []
+    for term, c in coefficients.items():
+        if c == 0:
+            continue
+        if c == 1:
+            terms.append(term)
+        elif term.is_Mul:  # Add.flatten: the coefficient goes in slot 0 of the product's own arguments
+            terms.append(term._new_rawargs(s.Rational(c.numerator, c.denominator), *term.args))
+        else:  # Mul(c, term) for these terms is exactly (c, term)
+            terms.append(s.Mul._from_args((s.Rational(c.numerator, c.denominator), term), True))
+    terms.sort(key=s.core.basic._args_sortkey)
+    if constant:
+        terms.insert(0, s.Rational(constant.numerator, constant.denominator))
+    if not terms:
+        return s.S.Zero
+    if len(terms) == 1:
+        return terms[0]
+    return s.Add._exec_constructor_postprocessors(s.Add._from_args(terms, True))
 
 
 def maximum(xs: Iterable):
@@ -192,7 +313,8 @@ def _max(xs):
     common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
     if common:
         shared = s.Add(*common)
-        return shared + _max([k - shared for k in kept])
+        # k - shared, built from k's other terms (the shared ones cancel exactly): no negated copy of the sum
+        return shared + _max([s.Add(*(t for t in args if t not in common)) for args in terms])
     coeffs = [k.as_coeff_Mul()[0] for k in kept]
     if all(c.is_Integer and c > 0 for c in coeffs):
         g = math.gcd(*(int(c) for c in coeffs))
@@ -201,7 +323,23 @@ def _max(xs):
     kept = _undominated(y for x in kept for y in (x.args if isinstance(x, s.Max) else (x,)))
     if len(kept) == 1:
         return kept[0]
-    return s.Max(*sorted(kept, key=s.default_sort_key), evaluate=False)
+    return s.Max(*kept, evaluate=False)  # Max puts its arguments in sympy's canonical order itself
+
+
+def minimum(xs: Iterable):
+    """The smallest of ``xs``. With expressions, a value another is known to reach is dropped (the cheap test of
+    ``maximum``) and the rest stay in one unevaluated Min: sympy's own evaluation compares every pair through its
+    assumptions, which costs tens of milliseconds on sizes (Swin's shift indicator)."""
+    xs = list(xs)
+    if all(is_concrete(x) for x in xs):
+        return min(xs)
+    s = sympy()
+    kept = []
+    for x in map(s.sympify, xs):
+        if any(_reaches(x, k) for k in kept):
+            continue
+        kept = [k for k in kept if not _reaches(k, x)] + [x]
+    return normalize(kept[0] if len(kept) == 1 else s.Min(*kept, evaluate=False))
 
 
 def _undominated(xs) -> list:
@@ -218,7 +356,10 @@ def _reaches(a, b) -> bool:
     """Whether a >= b for every value of the symbols, known cheaply: their difference has a lower bound >= 0."""
     if a == b:
         return True
-    return _lower_bound(sympy().expand(a - b)) >= 0
+    d = a - b
+    if d.is_Rational:  # what the expansion and the bound would give
+        return d >= 0
+    return _lower_bound(_expand(d)) >= 0
 
 
 def known(flag) -> bool | None:
@@ -240,12 +381,102 @@ def equal(a, b) -> bool | None:
         return True
     if d.is_number:
         return False
-    d = s.expand(d)
+    d = _expand(d)
     if d == 0:
         return True
-    if d.is_number or d.is_nonzero:
+    if d.is_number:
+        return False
+    if any(_value_at(d, v) == 0 for v in _SAMPLES):  # zero somewhere, so not nonzero everywhere: sympy's
+        return None                                    # assumptions could not answer False (and cost ms)
+    if d.is_nonzero:
         return False
     return None
+
+
+# Values at which every symbol is tried when a sample settles a question without sympy's assumptions: small,
+# odd and even, and large.
+_SAMPLES = (1, 2, 3, 2**20 + 1)
+
+
+class _NoValue(Exception):
+    pass
+
+
+def _value_at(x, v):
+    """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
+    or None when ``x`` holds something this walk does not evaluate."""
+    try:
+        return _value(x, v)
+    except (_NoValue, ZeroDivisionError):
+        return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _value(x, v):
+    s = sympy()
+    if x.is_Number:
+        if x.is_Rational:
+            return Fraction(int(x.p), int(x.q))
+        raise _NoValue
+    if x.is_Symbol:
+        if x.is_integer and x.is_positive:
+            return Fraction(v)
+        raise _NoValue
+    if x.is_Add:
+        return sum((_value(a, v) for a in x.args), Fraction(0))
+    if x.is_Mul:
+        out = Fraction(1)
+        for a in x.args:
+            out *= _value(a, v)
+        return out
+    if x.is_Pow and x.exp.is_Integer:
+        return _value(x.base, v) ** int(x.exp)
+    if isinstance(x, s.floor):
+        return Fraction(math.floor(_value(x.args[0], v)))
+    if isinstance(x, s.ceiling):
+        return Fraction(math.ceil(_value(x.args[0], v)))
+    if isinstance(x, s.Max):
+        return max(_value(a, v) for a in x.args)
+    if isinstance(x, s.Min):
+        return min(_value(a, v) for a in x.args)
+    raise _NoValue
+
+
+def _expand(x):
+    """sympy's ``expand(x)``, without its walk when ``x`` is already expanded (as sums of sizes mostly are)."""
+    return x if _is_expanded(x) else sympy().expand(x)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_expanded(x) -> bool:
+    """Whether ``expand`` leaves ``x`` as it is, known for certain forms only: numbers and symbols; sums and
+    products of expanded terms with no sum among the factors; whole powers of a symbol or of a floor, ceiling,
+    max or min; and those functions of expanded arguments. False means unknown."""
+    s = sympy()
+    if x.is_Number or x.is_Symbol:
+        return True
+    if x.is_Add or x.is_Mul:
+        return all(not a.is_Add and _is_expanded(a) for a in x.args)
+    if x.is_Pow:
+        return bool(x.exp.is_Integer) and (x.base.is_Symbol or isinstance(x.base, (s.floor, s.ceiling, s.Max, s.Min))) \
+            and _is_expanded(x.base)
+    if isinstance(x, (s.floor, s.ceiling, s.Max, s.Min)):
+        return all(_is_expanded(a) for a in x.args)
+    return False
+
+
+def can_be_positive(x) -> bool:
+    """``positive(x) is not False``: whether x > 0 for some values of the symbols, as far as ``positive`` knows.
+    A value > 0 at one sample point settles it without sympy's assumptions (which can only prove x <= 0 for
+    every value when that is true)."""
+    if is_concrete(x):
+        return x > 0
+    x = sympy().sympify(x)
+    if _lower_bound(x) != -math.inf:
+        return True  # positive() answers True or None then
+    if any((y := _value_at(x, v)) is not None and y > 0 for v in _SAMPLES):
+        return True
+    return positive(x) is not False
 
 
 def positive(x) -> bool | None:
@@ -255,7 +486,16 @@ def positive(x) -> bool | None:
     bound = _lower_bound(x)
     if bound != -math.inf:  # the exact minimum (see _lower_bound): positive everywhere, or only for some values
         return True if bound > 0 else None
+    if _signs_differ(x, lambda y: y > 0):  # positive at one sample, not at another: sympy can only say None
+        return None
     return known(x.is_positive)
+
+
+def _signs_differ(x, holds) -> bool:
+    """Whether ``holds`` is true of ``x`` at one sample point and false at another: then no answer for every
+    value of the symbols exists, and sympy's assumptions (milliseconds on sizes with floors) would say None."""
+    seen = {holds(y) for y in (_value_at(x, v) for v in _SAMPLES) if y is not None}
+    return len(seen) == 2
 
 
 def nonnegative(x) -> bool | None:
@@ -265,7 +505,36 @@ def nonnegative(x) -> bool | None:
     bound = _lower_bound(x)
     if bound != -math.inf:
         return True if bound >= 0 else None
+    if _floors_relaxed_bound(x) >= 0:  # a proof (sympy's assumptions, tens of ms here, find none: FCN's crop)
+        return True
+    if _signs_differ(x, lambda y: y >= 0):
+        return None
     return known(x.is_nonnegative)
+
+
+def _floors_relaxed_bound(x):
+    """A lower bound of a sum with floors of sizes in it (-H + 32*floor((H + 5)/32) + 64, FCN's crop margin):
+    each c*floor(y) is replaced by what bounds it from below, c*(y - 1 + 1/d) for c > 0 (y's rational coefficients
+    over whole-valued parts have common denominator d, so y - floor(y) <= 1 - 1/d) and c*y for c < 0; the
+    result, a sum without those floors, is expanded and bounded by ``_lower_bound``. -inf when that fails."""
+    s = sympy()
+    relaxed = []
+    changed = False
+    for term in s.Add.make_args(x):
+        coeff, rest = term.as_coeff_Mul()
+        if isinstance(rest, s.floor) and coeff.is_Rational:
+            inner = rest.args[0]
+            parts = [t.as_coeff_Mul() for t in s.Add.make_args(inner)]
+            if not all(c.is_Rational and (r is s.S.One or _whole(r)) for c, r in parts):
+                return -math.inf
+            d = math.lcm(*(int(c.q) for c, _ in parts))
+            relaxed.append(coeff * (inner - 1 + s.Rational(1, d)) if coeff > 0 else coeff * inner)
+            changed = True
+        else:
+            relaxed.append(term)
+    if not changed:
+        return -math.inf
+    return _lower_bound(s.expand(s.Add(*relaxed)))
 
 
 def whole(x) -> bool | None:
@@ -281,14 +550,33 @@ def _whole(x) -> bool | None:
     s = sympy()
     if x.is_Number:
         return bool(x.is_Integer)
-    if x.is_Symbol or isinstance(x, (s.floor, s.ceiling)):
+    if x.is_Symbol:
         return x.is_integer
+    if isinstance(x, (s.floor, s.ceiling)):  # sympy's own rule, read without its assumptions' deductions
+        return True if _real(x.args[0]) else x.is_integer
     if x.is_Add or x.is_Mul or isinstance(x, (s.Max, s.Min)):
         if all(_whole(a) for a in x.args):
             return True
     elif x.is_Pow and x.exp.is_Integer and x.exp >= 0 and _whole(x.base):
         return True
     return known(x.is_integer)
+
+
+@functools.lru_cache(maxsize=65536)
+def _real(x) -> bool:
+    """Whether ``x`` is real for every value of the symbols, known by one walk for sizes: rationals, real symbols,
+    and sums, products, whole powers, floors, ceilings and maxima of real values (True is a proof; False means
+    unknown here)."""
+    s = sympy()
+    if x.is_Number:
+        return bool(x.is_Rational)
+    if x.is_Symbol:
+        return x.is_real is True
+    if x.is_Add or x.is_Mul or isinstance(x, (s.floor, s.ceiling, s.Max, s.Min)):
+        return all(_real(a) for a in x.args)
+    if x.is_Pow:
+        return bool(x.exp.is_Integer) and _real(x.base) and (x.exp >= 0 or _lower_bound(x.base) > 0)
+    return False
 
 
 @functools.lru_cache(maxsize=65536)
@@ -421,7 +709,8 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _lower_bound, _whole, _divisible_by, expression_text):
+    for cached in (_floordiv, _product, _sum, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
+                   expression_text):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

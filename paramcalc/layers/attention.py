@@ -200,7 +200,7 @@ class WindowAttention(Layer):
             return 1
         if all(k is False for k in known):
             return 0
-        return num.sympy().Min(num.maximum([*excess, 0]), 1)
+        return num.minimum([num.maximum([*excess, 0]), 1])
 
     def ops(self, a, ins, out):
         h, w, c, padded = self.dims(a, ins)

@@ -241,19 +241,30 @@ def merge_fields(fields: tuple) -> Field:
         return WHOLE
     aligned = all(f.aligned for f in spatial)
     axes = []
+    merged: dict = {}  # column -> (merged axis, aligned): a square map's axes are merged once
     for i in range(ranks.pop()):
-        column = [f.axes[i] for f in spatial]
-        first = column[0]
-        for other in column[1:]:
-            if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
-                aligned = False
-        largest = max(column, key=lambda a: a.size) if all(num.is_concrete(a.size) for a in column) else None
-        if largest is None:
-            axes.append(AxisField(num.maximum(a.size for a in column), first.stride,
-                                  num.maximum(a.padding for a in column)))
-        else:
-            axes.append(largest)
+        column = tuple(f.axes[i] for f in spatial)
+        if column not in merged:
+            merged[column] = _merge_column(column)
+        axis, column_aligned = merged[column]
+        aligned = aligned and column_aligned
+        axes.append(axis)
     return Field(tuple(axes), aligned=aligned, positions=spatial[0].positions, global_context=context)
+
+
+def _merge_column(column: tuple) -> tuple:
+    """(the merged AxisField, whether the column's grids agree) for one axis of the merged fields."""
+    first = column[0]
+    aligned = True
+    for other in column[1:]:
+        if other == first:  # the same field: same stride and centre
+            continue
+        if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
+            aligned = False
+    if all(num.is_concrete(a.size) for a in column):
+        return max(column, key=lambda a: a.size), aligned
+    return AxisField(num.maximum(a.size for a in column), first.stride, num.maximum(a.padding for a in column)), \
+        aligned
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
@@ -441,7 +452,7 @@ def fmt_shape(shape) -> str:
 
 
 def require_positive(size, what: str) -> None:
-    if num.positive(size) is False:
+    if not num.can_be_positive(size):
         raise RuleError(what)
 
 
@@ -498,7 +509,7 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
     k_eff = dilation * (kernel - 1) + 1
     padded = size + (before + after)
-    if num.positive(size + (before + after - k_eff + 1)) is False:
+    if not num.can_be_positive(size + (before + after - k_eff + 1)):
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")

@@ -1,0 +1,120 @@
+"""num's shortcuts around sympy give sympy's own answers: products built directly are the objects Mul builds,
+expressions called expanded are what expand returns, and questions settled by samples or bounds agree with sympy's
+assumptions (checked here against sympy itself and against exact values at many points)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paramcalc import num
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+H = num.symbol("H")
+W = num.symbol("W")
+K = num.symbol("K")
+
+
+def _floor_of(x, d):
+    return num.floordiv(x, d)
+
+
+# Sizes as the layer rules make them: symbols, floors of strided windows, sums with constants, maxima.
+ATOMS = [H, W, K, _floor_of(H + 1, 2), _floor_of(H - 1, 32) + 1, _floor_of(W + 5, 32) * 32 - W + 64,
+         H + 3, 2 * K + 1, num.maximum([H, K + 2]), num.maximum([3, K]) * 16 + 7, _floor_of(K, 2) * 2 - K + 1]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(range(len(ATOMS))), min_size=1, max_size=4),
+       st.sampled_from([1, 2, 3, 64, 512, Fraction(1, 2), Fraction(3, 4), 9 * 512 * 512]))
+def test_a_product_of_sizes_is_the_mul_sympy_builds(picks, number):
+    factors = tuple(ATOMS[i] for i in picks)
+    expected = sympy.Mul(*factors, sympy.Rational(number.numerator, number.denominator)
+                         if isinstance(number, Fraction) else number)
+    got = num.prod((*factors, number))
+    assert sympy.srepr(sympy.sympify(got)) == sympy.srepr(expected)
+    assert num.show(got) == num.show(num.normalize(expected))
+
+
+@pytest.mark.parametrize("x", ATOMS + [ATOMS[3] ** 2 * 512, H * W + 3 * K, (H + 1) * (W + 1),
+                                       num.maximum([H, W]) ** 2 - 1, 2 * (H + 1) * K])
+def test_an_expression_called_expanded_is_what_expand_returns(x):
+    if num._is_expanded(x):
+        assert sympy.srepr(sympy.expand(x)) == sympy.srepr(x)
+
+
+def test_products_of_sums_are_not_called_expanded():
+    assert not num._is_expanded((H + 1) * (W + 1))
+    assert not num._is_expanded(K * (H + 1) ** 2 + 1) or sympy.expand(K * (H + 1) ** 2 + 1) == K * (H + 1) ** 2 + 1
+
+
+def _values(x, points=range(1, 70)):
+    return [num.normalize(x.subs({s: v for s in x.free_symbols})) for v in points]
+
+
+@pytest.mark.parametrize("x", [
+    -K + 2 * _floor_of(K, 2) + _floor_of(H + 1, 8) + 1,      # GoogLeNet's 5x5 branch with a free kernel: 0 at H<7
+    4 * K - 8 * _floor_of(K, 2) - 4,                          # 0 for odd K, -4 for even
+    H - _floor_of(15 * H, 16),                                # positive everywhere (sympy cannot tell)
+    H - 3, H + 1, _floor_of(H, 2) - 1,
+])
+def test_positive_and_can_be_positive_agree_with_sympy_and_with_values(x):
+    got = num.positive(x)
+    truth = sympy.sympify(x).is_positive
+    assert got == (None if truth is None else bool(truth))
+    assert num.can_be_positive(x) == (got is not False)
+    if any(v > 0 for v in _values(x)):  # sound: never False where some value is positive
+        assert num.can_be_positive(x)
+
+
+def test_a_sign_that_differs_between_samples_is_unknown_without_asking_sympy():
+    x = -K + 2 * _floor_of(K, 2) + _floor_of(H + 1, 8) + 1   # 0 at K = H = 1, positive for large values
+    assert num._signs_differ(x, lambda y: y > 0)
+    assert num.positive(x) is None
+
+
+def test_equal_is_none_when_the_difference_vanishes_somewhere_and_false_only_when_never():
+    assert num.equal(4 * K - 8 * _floor_of(K, 2) - 4, 0) is None     # equal for odd K only
+    assert num.equal(H + 1, H) is False
+    assert num.equal(_floor_of(H + 1, 2) * 2, H + 1) is None           # equal for odd H
+
+
+def test_fcn_crop_margin_is_proven_non_negative_and_is_at_every_value():
+    margin = 32 * _floor_of(H + 5, 32) + 64 - H                        # FCN-32s: upsampled map minus the input
+    assert num.nonnegative(margin) is True
+    assert min(_values(margin, range(1, 400))) >= 0
+    assert num.nonnegative(margin - 100) is None                       # 38 at H = 27: not every value
+    assert min(_values(margin - 100, range(1, 400))) < 0
+
+
+def test_minimum_keeps_what_sympy_keeps_and_drops_what_is_dominated():
+    m = num.minimum([num.maximum([H - 7, 0]), 1])
+    assert sympy.srepr(m) == sympy.srepr(sympy.Min(sympy.Max(H - 7, 0), 1))
+    assert num.minimum([H + 2, H]) == H
+    assert num.minimum([3, 5]) == 3
+
+
+def test_floors_built_by_floordiv_are_known_integers_as_sympy_would_find():
+    f = _floor_of(H + 1, 2)
+    floor = next(a for a in sympy.Add.make_args(f) if isinstance(a, sympy.floor))
+    assert floor.is_integer is True and floor.is_finite is True
+    assert num.whole(f) is True
+    assert num.whole(H / 2) is None or num.whole(H / 2) is False
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(range(len(ATOMS))), st.sampled_from(range(len(ATOMS))),
+                          st.sampled_from([1, 2, -1, 3, Fraction(1, 2), 0, 512 * 9])), min_size=1, max_size=8),
+       st.sampled_from([0, 1, -7, Fraction(3, 2)]))
+def test_a_sum_of_sizes_is_the_add_sympy_builds(parts, number):
+    terms = tuple(sympy.sympify(num.prod((ATOMS[i], ATOMS[j], c))) for i, j, c in parts)
+    terms = tuple(t for t in terms if not t.is_Number)
+    expected = sympy.Add(*terms, sympy.Rational(number.numerator, number.denominator)
+                         if isinstance(number, Fraction) else number)
+    got = num._sum(terms, number)
+    assert sympy.srepr(got) == sympy.srepr(expected)
