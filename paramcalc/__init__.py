@@ -24,7 +24,7 @@ def load_graph(path, *, symbolic=False, overrides=None, **symbols):
     Symbols get values as keywords, as ``to_torch`` takes them (``load_graph('vgg_two_3x3', c=128)``);
     ``symbolic=True`` leaves every symbol not given symbolic. ``overrides={'c': 128}`` is the older spelling.
     """
-    from .bundled import resolve
+    from .bundled import locate
     from .graph import build_graph
     from .spec import STDIN, STDIN_NAME, load_file
 
@@ -32,10 +32,10 @@ def load_graph(path, *, symbolic=False, overrides=None, **symbols):
     if str(path) == STDIN:
         raw, file = load_file(STDIN), STDIN_NAME
     else:
-        file = resolve(path)
+        file = locate(path)
         raw = load_file(file)
     _check_positive(raw, values)
-    return build_graph(raw, str(file), overrides=values, symbolic=symbolic)
+    return build_graph(raw, file, overrides=values, symbolic=symbolic)
 
 
 def analyze(graph, **kwargs):

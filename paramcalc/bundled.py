@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from typing import TYPE_CHECKING
 
 from .errors import SpecError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def directory() -> Path:
     """Installed wheels carry them in paramcalc/architectures; a source checkout keeps them at the top level."""
+    from pathlib import Path
+
     inside = Path(__file__).resolve().parent / "architectures"
     if inside.is_dir():
         return inside
@@ -20,8 +26,28 @@ def names() -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
+def _directory_text() -> str:
+    """directory() as text, without pathlib (the same string: both come from the resolved path of this module)."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    inside = os.path.join(here, "architectures")
+    return inside if os.path.isdir(inside) else os.path.join(os.path.dirname(here), "architectures")
+
+
+def locate(path_or_name) -> str:
+    """resolve() as text: what `paramcalc show resnet50` reads. A plain bundled name is found with os.path alone (no
+    pathlib or importer import on the command line's most common path); anything else goes through resolve()."""
+    text = str(path_or_name)
+    if text and not any(c in text for c in "./:\\") and not os.path.exists(text):
+        candidate = os.path.join(_directory_text(), f"{text}.yaml")
+        if os.path.isfile(candidate):
+            return candidate
+    return str(resolve(path_or_name))
+
+
 def resolve(path_or_name) -> Path:
     """A path that exists, or the bundled architecture of that name; otherwise an error with suggestions."""
+    from pathlib import Path
+
     path = Path(path_or_name)
     if path.exists() and path.suffix.lower() != ".onnx":
         return path

@@ -7,8 +7,8 @@ Nodes keep the line they were declared on, so every later error can point at it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 from . import num
@@ -144,7 +144,7 @@ class _Builder:
             if key not in TOP_LEVEL_KEYS:
                 raise self.error(f"unknown top-level key '{key}'{suggest(key, TOP_LEVEL_KEYS)}",
                                  line=raw.line_of(key))
-        name = raw.get("name", Path(self.file).stem)
+        name = raw.get("name", os.path.splitext(os.path.basename(self.file))[0])
         if not isinstance(name, str):
             name = str(name)
         if self.block is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from pathlib import Path
 
 from .errors import SpecError
 
@@ -48,7 +47,7 @@ def load_text(text: str, file: str = "<input>"):
     return parse(text, file)
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
+def read_text(path: str | os.PathLike) -> tuple[str, str]:
     """The text of an architecture file (or of standard input for '-') and the name errors give it.
 
     Only regular files are read (a FIFO, a device such as /dev/zero or /dev/urandom is refused before reading), at
@@ -94,7 +93,7 @@ def read_text(path: str | Path) -> tuple[str, str]:
                         file=file, line=line) from None
 
 
-def load_file(path: str | Path):
+def load_file(path: str | os.PathLike):
     """Read an architecture file ('-': standard input); a missing or unreadable file is a SpecError naming it.
 
     A file read before, unchanged, comes from the parse cache (paramcalc.parsecache) without parsing it again."""
