@@ -1,5 +1,5 @@
 """`python -m paramcalc` runs the command line."""
 
-from .cli import main
+from .cli import entry
 
-main(prog_name="paramcalc")
+entry()

@@ -79,6 +79,38 @@ def main():
     """
 
 
+def entry():
+    """The `paramcalc` program (console script and `python -m paramcalc`): main(), then a quick exit.
+
+    Once a short command has written its output, what remains is the interpreter tearing down every module and object
+    it made: 15-25 ms of a 150 ms `paramcalc show`. When nothing asked for work at exit (no atexit callback, such as
+    a weakref finalizer, a temporary folder's clean-up or a library's hook, and no other thread), the streams are
+    flushed and the process ends with os._exit and the same exit code; otherwise it exits the ordinary way."""
+    try:
+        main(prog_name="paramcalc")
+        code = 0
+    except SystemExit as e:
+        code = 0 if e.code is None else e.code
+    if not isinstance(code, int) or not _nothing_to_do_at_exit():
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # let the ordinary exit report or ignore it as it always has
+        sys.exit(code)
+    os._exit(code)
+
+
+def _nothing_to_do_at_exit() -> bool:
+    import atexit
+
+    count = getattr(atexit, "_ncallbacks", None)  # CPython's; elsewhere, always the ordinary exit
+    if count is None or count() > 0:
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() <= 1
+
+
 # Each command's module is imported when that command runs (or when --help lists them), so `paramcalc show` pays
 # for show alone, not for compare's, check's or the importers' imports.
 _COMMANDS = {
