@@ -7,8 +7,27 @@ value below ``levels`` is encoded by the C encoder in one call, and only the out
 from __future__ import annotations
 
 import json
+from json.encoder import c_make_encoder, encode_basestring_ascii
 
-compact = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=True).encode
+_ENCODER = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=True)
+
+
+def _c_compact():
+    """JSONEncoder.encode without building a new C encoder object at each call (its cost for a small value): the
+    same C encoder with the same settings, made once. Where the C accelerator is missing, JSONEncoder.encode."""
+    if c_make_encoder is None:
+        return _ENCODER.encode
+    encoder = c_make_encoder(None, _ENCODER.default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+    def compact(value) -> str:
+        if type(value) is str:
+            return encode_basestring_ascii(value)
+        return "".join(encoder(value, 0))
+
+    return compact
+
+
+compact = _c_compact()
 
 
 class Encoded(str):
