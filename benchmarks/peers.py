@@ -8,7 +8,7 @@ paramcalc runs as --paramcalc says: the `paramcalc` command of an installed whee
 `--python -m paramcalc` from this checkout, whose .pyc files are written first (a wheel install compiles them too).
 
     python -m venv /tmp/pc && /tmp/pc/bin/pip install .      # once: paramcalc as users install it
-    python benchmarks/peers.py --rounds 3 --paramcalc /tmp/pc/bin/paramcalc --peer-python /work/tvenv/bin/python
+    python benchmarks/peers.py --rounds 3 --repeats 3 --paramcalc /tmp/pc/bin/paramcalc --peer-python /work/tvenv/bin/python
     python benchmarks/peers.py --nets resnet50,densenet201 --rounds 5
 """
 
@@ -72,6 +72,9 @@ def main() -> int:
                     help="the paramcalc command to time (e.g. an installed wheel's); default: --python -m paramcalc")
     ap.add_argument("--peer-python", default="/work/tvenv/bin/python", help="Python with torchvision and the peers")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="runs of each paramcalc command per round (shuffled among the peers' runs): a 0.15 s process "
+                         "is at the mercy of a shared machine's noise far more than a 7 s one")
     args = ap.parse_args()
     nets = [n for n in args.nets.split(",") if n]
     peers = [p for p in args.peers.split(",") if p]
@@ -93,7 +96,7 @@ def main() -> int:
         for net in nets:
             res = NETS[net]
             jobs = [("paramcalc table", [*paramcalc, "show", net]),
-                    ("paramcalc json", [*paramcalc, "show", net, "--format", "json"])]
+                    ("paramcalc json", [*paramcalc, "show", net, "--format", "json"])] * args.repeats
             jobs += [(p, [args.peer_python, "-c", (_MODEL + PEERS[p]).format(net=net, res=res)]) for p in peers]
             rng.shuffle(jobs)
             for tool, cmd in jobs:
@@ -111,7 +114,8 @@ def main() -> int:
         print(f"| {net} | " + " | ".join(f"{med[t]:.3f}" for t in tools) +
               f" | {fastest} | {table_x:.0f}x | {json_x:.0f}x |")
     print(f"\nslowest speed-up over the fastest peer: table {worst['table']:.0f}x (goal 30x), "
-          f"json {worst['json']:.0f}x (goal 50x); median of {args.rounds} rounds")
+          f"json {worst['json']:.0f}x (goal 50x); medians of {args.rounds} round(s), paramcalc run "
+          f"{args.repeats} time(s) a round")
     return 0
 
 
