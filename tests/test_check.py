@@ -531,7 +531,7 @@ def test_pre_commit_hook_definition_parses_and_its_entry_runs(run_cli, monkeypat
     assert re.search(hook["files"], "architectures/alexnet.yaml") and not re.search(hook["files"], "README.md")
     entry = shlex.split(hook["entry"])
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert re.search(rf'^{entry[0]} = "paramcalc.cli:main"', pyproject, re.M)     # the console script it calls
+    assert re.search(rf'^{entry[0]} = "paramcalc.cli:entry"', pyproject, re.M)     # the console script it calls
     r = run_cli(*entry[1:], "architectures/alexnet.yaml", ".pre-commit-hooks.yaml")  # as pre-commit passes them
     assert r.exit_code == 0, r.output
     r = run_cli(*entry[1:], "architectures/alexnet.yaml", "--max-params", ALEXNET_PARAMS - 1)
