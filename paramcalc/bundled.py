@@ -15,10 +15,7 @@ def directory() -> Path:
     """Installed wheels carry them in paramcalc/architectures; a source checkout keeps them at the top level."""
     from pathlib import Path
 
-    inside = Path(__file__).resolve().parent / "architectures"
-    if inside.is_dir():
-        return inside
-    return Path(__file__).resolve().parent.parent / "architectures"
+    return Path(_directory_text())
 
 
 def names() -> list[str]:
@@ -27,7 +24,7 @@ def names() -> list[str]:
 
 
 def _directory_text() -> str:
-    """directory() as text, without pathlib (the same string: both come from the resolved path of this module)."""
+    """directory() as text, found without pathlib."""
     here = os.path.dirname(os.path.realpath(__file__))
     inside = os.path.join(here, "architectures")
     return inside if os.path.isdir(inside) else os.path.join(os.path.dirname(here), "architectures")

@@ -53,6 +53,11 @@ def stamp() -> str:
     return f"{FORMAT}|{_file_stamp(os.path.join(here, 'yamlparse.py'))}|{_yaml_stamp()}"
 
 
+def _header(path) -> str:
+    """An entry's first line: what parsed it, and for which file."""
+    return json.dumps([stamp(), os.path.abspath(str(path))])
+
+
 def _entry_path(folder: str, path: str) -> str:
     absolute = os.path.abspath(path)
     return os.path.join(folder, f"{zlib.crc32(absolute.encode('utf-8', 'surrogatepass')):08x}.json")
@@ -92,7 +97,7 @@ def get(path, text: str):
         with open(_entry_path(folder, str(path)), encoding="utf-8") as f:
             raw = f.read()
         head, sep, _ = raw.partition("\n")
-        if not sep or head != json.dumps([stamp(), os.path.abspath(str(path))]):
+        if not sep or head != _header(path):
             return None
         entry_text, data = json.loads(raw[len(head) + 1:], object_hook=_mapping)
     except (OSError, ValueError, KeyError, TypeError):
@@ -112,7 +117,7 @@ def put(path, text: str, data) -> None:
         os.makedirs(folder, exist_ok=True)
         temporary = f"{target}.{os.getpid()}.tmp"
         with open(temporary, "w", encoding="utf-8") as f:
-            f.write(json.dumps([stamp(), os.path.abspath(str(path))]) + "\n" + body)
+            f.write(_header(path) + "\n" + body)
         os.replace(temporary, target)
     except (OSError, ValueError, RecursionError, _NotPlainData):
         if temporary is not None:
