@@ -1,15 +1,21 @@
-"""Options shared by the commands that analyse a model, and the one way they load it."""
+"""Options shared by the commands that analyse a model, and the one way they load it.
+
+Importing it does not import click (the quick `show` path uses parse_sets and load_analysis); the option
+decorators import click when they are applied."""
 
 from __future__ import annotations
 
-import click
-
 from ..engine import DTYPE_BYTES
+
+FORMATS = ("table", "json", "markdown", "csv")  # `show`'s --format choices; the first is the default
+DTYPES = ("fp32", "fp16", "bf16", "int8")  # --dtype choices; the first is the default
 
 
 def model_options(f):
     """--set, --symbolic, --batch and --dtype."""
-    f = click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
+    import click
+
+    f = click.option("--dtype", type=click.Choice(DTYPES), default=DTYPES[0],
                      show_default=True, help="Element type for weight and activation memory.")(f)
     f = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Batch size (shapes, MACs and activation memory scale with it).")(f)
@@ -109,6 +115,8 @@ def complete_path(ctx, param, incomplete):
 
 def convention_option(f):
     """--convention NAME (validated by paramcalc.conventions.get, which lists the known names)."""
+    import click
+
     return click.option("--convention", default=None, metavar="NAME", shell_complete=complete_conventions,
                         help="Also count as another tool does: " + ", ".join(CONVENTION_NAMES) +
                              " (README: 'Other tools' conventions').")(f)
