@@ -70,7 +70,7 @@ def floordiv(a, b):
 def _floordiv(a, b: int):
     if b == 1 and _whole(a):
         return a
-    return _floor(_unnest_floor(a) / b)
+    return _floor(_product((_unnest_floor(a),), Fraction(1, b)))
 
 
 def _unnest_floor(a):
@@ -83,9 +83,9 @@ def _unnest_floor(a):
     floors = [t for t in terms if isinstance(t, s.floor)]
     if len(floors) != 1:
         return a
-    rest = s.Add(*(t for t in terms if t is not floors[0]))
+    rest = _linear(tuple((t, 1) for t in terms if t is not floors[0]), 0)
     if _whole(rest):
-        return floors[0].args[0] + rest
+        return _linear(((floors[0].args[0], 1), (rest, 1)), 0)
     return a
 
 
@@ -101,14 +101,16 @@ def _floor(x):
         coeff, rest = term.as_coeff_Mul()
         if not coeff.is_Rational or not (rest is s.S.One or _whole(rest)):
             return s.floor(x)
-        whole = s.Integer(coeff.p // coeff.q)
+        coeff = Fraction(int(coeff.p), int(coeff.q))
+        whole = coeff.numerator // coeff.denominator
         if whole:
-            outside.append(whole * rest)
+            outside.append((rest, whole))
         if coeff != whole:
-            inside.append((coeff - whole) * rest)
-    if not inside or all(t.is_Number for t in inside):
-        return s.Add(*outside)  # the constant left inside lies in [0, 1): its floor is 0
-    return s.Add(*outside, _integer_valued(s.floor(s.Add(*inside), evaluate=False)))
+            inside.append((rest, coeff - whole))
+    if all(rest is s.S.One for rest, _ in inside):
+        return _linear(outside, 0)  # the constant left inside lies in [0, 1): its floor is 0
+    inner = _integer_valued(s.floor(_linear(inside, 0), evaluate=False))
+    return _linear((*outside, (inner, 1)), 0)
 
 
 def _integer_valued(f):
@@ -145,6 +147,8 @@ def div(a, b):
         return normalize(Fraction(a) / Fraction(b))
     if isinstance(b, int) and b == 1:
         return normalize(a)
+    if is_concrete(b) and b:  # a / b == a * (1/b), built as prod builds it
+        return normalize(_product((sympy().sympify(a),), 1 / Fraction(b)))
     s = sympy()
     return normalize(s.sympify(a) / s.sympify(b))
 
@@ -161,12 +165,17 @@ def prod(xs: Iterable) -> Number:
             expressions.append(x)
     if not expressions:
         return normalize(number)
+    if number == 1 and len(expressions) == 1:  # Mul(x, 1) is x
+        return normalize(expressions[0])
     return normalize(_product(tuple(expressions), number))
 
 
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
     out = _built_directly(_monomial_product, expressions, number)
+    if out is None and number and len(expressions) == 1 and getattr(expressions[0], "is_Add", False):
+        # Mul(k, sum) with a number k != 0, 1 distributes k over the sum's terms
+        out = _built_directly(_combination, ((expressions[0], Fraction(number)),), 0)
     return sympy().Mul(*expressions, number) if out is None else out
 
 
@@ -238,36 +247,94 @@ def total(xs: Iterable) -> Number:
 def _sum(expressions: tuple, number):
     """One sympy Add, remembered: the engine sums the same terms more than once (trainable parameters are the
     parameters when every layer trains; a layer's MACs are its one MAC category)."""
-    out = _built_directly(_sum_of_sizes, expressions, number)
+    out = _built_directly(_combination, tuple((x, 1) for x in expressions), number)
     return sympy().Add(*expressions, number) if out is None else out
 
 
-def _sum_of_sizes(expressions: tuple, number):
-    """The Add that sympy's ``Add(*expressions, number)`` builds, built directly when every term is a rational
-    multiple of a symbol, a product, a power of a non-number or a floor/ceiling/max/min (the totals of a model):
-    like terms' coefficients are summed as Fractions and the terms put in sympy's canonical order, as Add.flatten
-    does, without rebuilding each scaled term through Mul's general walk or asking each new coefficient whether it
-    is zero (a copy of its assumption table each). None for anything else."""
+def scaled(x, k):
+    """x * k for a number k (int or Fraction): numbers multiplied as Python numbers; an expression's product built
+    directly in sympy's canonical form where ``prod`` and ``_combination`` can (a sum times a number is the sum of
+    the scaled terms, as sympy distributes it)."""
+    if type(x) is int and type(k) is int:
+        return x * k
+    if is_concrete(x):
+        return normalize(x * k)
+    if k == 1:
+        return normalize(x)
+    if k == 0:
+        return 0
+    return normalize(_scaled(x, k))
+
+
+def _scaled(x, k):
+    return _product((x,), k) if isinstance(x, sympy().Basic) else x * k
+
+
+def difference(a, b):
+    """a - b, exact; for expressions built directly as sympy's ``Add(a, -b)`` where ``_combination`` can."""
+    if type(a) is int and type(b) is int:
+        return a - b
+    if is_concrete(a) and is_concrete(b):
+        return normalize(a - b)
+    return normalize(_difference(a, b))
+
+
+@functools.lru_cache(maxsize=65536)
+def _difference(a, b):
+    return _linear(((a, 1), (b, -1)), 0)
+
+
+def _linear(pairs, number):
+    """``number + sum(c * x for x, c in pairs)`` for numbers c (int or Fraction) and sizes x (numbers or sympy
+    expressions): built directly by ``_combination`` where it can, else by sympy (the same object either way)."""
+    s = sympy()
+    rest = []
+    for x, c in pairs:
+        if is_concrete(x):
+            number += c * x
+        else:
+            rest.append((s.sympify(x), c))
+    out = _built_directly(_combination, tuple(rest), number)
+    if out is None:
+        return s.Add(*(x * c for x, c in rest), number)
+    return out
+
+
+def plus(a, b):
+    """a + b, exact; for expressions built directly as sympy's ``Add(a, b)`` where ``_combination`` can."""
+    if type(a) is int and type(b) is int:
+        return a + b
+    return total((a, b))
+
+
+def _combination(pairs: tuple, number):
+    """The Add that sympy builds for ``number + sum(c * x for x, c in pairs)`` (``Add(*expressions, number)``
+    when every c is 1; sympy distributes a number over a sum, so ``Mul(c, x)`` of a sum is the sum of the scaled
+    terms), built directly when every term is a rational multiple of a symbol, a product, a power of a non-number
+    or a floor/ceiling/max/min (the sizes of a model): like terms' coefficients are summed as Fractions and the
+    terms put in sympy's canonical order, as Add.flatten does, without rebuilding each scaled term through Mul's
+    general walk or asking each new coefficient whether it is zero (a copy of its assumption table each). None for
+    anything else."""
     s = sympy()
     constant = Fraction(number)
     coefficients: dict = {}
-    pending = list(expressions)
-    for o in pending:  # sums are opened in place, as Add.flatten does
+    pending = list(pairs)
+    for o, k in pending:  # sums are opened in place, as Add.flatten does
         if o.is_Rational:
-            constant += Fraction(int(o.p), int(o.q))
+            constant += k * Fraction(int(o.p), int(o.q))
             continue
         if o.is_Number:
             return None
         if o.is_Add:
-            pending.extend(o.args)
+            pending.extend((a, k) for a in o.args)
             continue
         if o.is_Mul:
             c, term = o.as_coeff_Mul()
             if not c.is_Rational:
                 return None
-            c = Fraction(int(c.p), int(c.q))
+            c = k * Fraction(int(c.p), int(c.q))
         else:
-            c, term = 1, o
+            c, term = k, o
         if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
                 or isinstance(term, (s.floor, s.ceiling, s.Max, s.Min))):
             return None
@@ -356,7 +423,7 @@ def _reaches(a, b) -> bool:
     """Whether a >= b for every value of the symbols, known cheaply: their difference has a lower bound >= 0."""
     if a == b:
         return True
-    d = a - b
+    d = _difference(a, b)
     if d.is_Rational:  # what the expansion and the bound would give
         return d >= 0
     return _lower_bound(_expand(d)) >= 0
@@ -375,8 +442,7 @@ def equal(a, b) -> bool | None:
     """
     if type(a) is int and type(b) is int or is_concrete(a) and is_concrete(b):
         return a == b
-    s = sympy()
-    d = s.sympify(a) - s.sympify(b)
+    d = _difference(a, b)
     if d == 0:
         return True
     if d.is_number:
@@ -709,7 +775,7 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _sum, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
+    for cached in (_floordiv, _product, _sum, _difference, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
                    expression_text):
         cached.cache_clear()
     if _sympy is not None:

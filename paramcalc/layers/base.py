@@ -178,7 +178,7 @@ class AxisField:
     padding: Any
 
     def centre(self):
-        return num.div(self.size - 1, 2) - self.padding
+        return num.difference(num.div(num.plus(self.size, -1), 2), self.padding)
 
 
 @dataclass(frozen=True)
@@ -277,9 +277,15 @@ def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
     axes = []
     for ax, k, s, p, d in zip(f.axes, kernel, stride, pad_before, dilation):
         k_eff = d * (k - 1) + 1
-        axes.append(AxisField(num.normalize(ax.size + (k_eff - 1) * ax.stride),
-                              num.normalize(ax.stride * s),
-                              num.normalize(ax.padding + p * ax.stride)))
+        if type(ax.size) is int and type(ax.stride) is int and type(ax.padding) is int and type(k_eff) is int \
+                and type(s) is int and type(p) is int:
+            axes.append(AxisField(ax.size + (k_eff - 1) * ax.stride, ax.stride * s, ax.padding + p * ax.stride))
+        elif num.is_concrete(k_eff) and num.is_concrete(s) and num.is_concrete(p):  # symbolic sizes, built directly
+            axes.append(AxisField(num.plus(ax.size, num.scaled(ax.stride, k_eff - 1)), num.scaled(ax.stride, s),
+                                  num.plus(ax.padding, num.scaled(ax.stride, p))))
+        else:
+            axes.append(AxisField(num.normalize(ax.size + (k_eff - 1) * ax.stride), num.normalize(ax.stride * s),
+                                  num.normalize(ax.padding + p * ax.stride)))
     return Field(tuple(axes), aligned=f.aligned)
 
 
@@ -508,12 +514,12 @@ def _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, wha
 def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
     k_eff = dilation * (kernel - 1) + 1
-    padded = size + (before + after)
-    if not num.can_be_positive(size + (before + after - k_eff + 1)):
+    if not num.can_be_positive(num.plus(size, before + after - k_eff + 1)):
+        padded = size + (before + after)
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
-    span = size + (before + after - k_eff)
+    span = num.plus(size, before + after - k_eff)
     if ceil_mode:
         if not num.is_concrete(size) and all(isinstance(x, int) for x in (before, after, k_eff, stride)) \
                 and after < k_eff:
@@ -521,7 +527,7 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
             # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
             # one floor, which stays one floor through any chain of pools.
-            return num.normalize(num.floordiv(size + (before - 1 + min(after + stride - k_eff, 0)), stride) + 1)
+            return num.plus(num.floordiv(num.plus(size, before - 1 + min(after + stride - k_eff, 0)), stride), 1)
         out = num.ceildiv(span, stride) + 1
         # PyTorch: the last window must start inside the input or its left padding.
         if num.is_concrete(out):
@@ -531,4 +537,4 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             s = num.sympy()
             out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
         return num.normalize(out)
-    return num.normalize(num.floordiv(span, stride) + 1)
+    return num.plus(num.floordiv(span, stride), 1)
