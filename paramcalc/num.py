@@ -134,7 +134,7 @@ def ceildiv(a, b):
         return normalize(-(Fraction(-a) // Fraction(b)))
     a = sympy().sympify(a)
     if isinstance(b, int) and not isinstance(b, bool) and b > 0 and _whole(a):
-        return floordiv(a + (b - 1), b)
+        return floordiv(plus(a, b - 1), b)
     return normalize(-floordiv(-a, b))
 
 
@@ -460,8 +460,9 @@ def equal(a, b) -> bool | None:
 
 
 # Values at which every symbol is tried when a sample settles a question without sympy's assumptions: small,
-# odd and even, and large.
-_SAMPLES = (1, 2, 3, 2**20 + 1)
+# odd and even, large, and 8! = 40320, a multiple of every stride up to 8 and of 16, 32, 64 and 128 (FPN's
+# 32*floor((res + 31)/32)/floor((res + 15)/16) - 16 is 0 at multiples of 32, which sympy cannot see in 20 ms).
+_SAMPLES = (1, 2, 3, 2**20 + 1, 40320)
 
 
 class _NoValue(Exception):

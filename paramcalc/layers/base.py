@@ -300,7 +300,9 @@ def upsampling_field(fields: tuple, factor, kernel) -> Field:
         return WHOLE
     axes = []
     for ax, s, k in zip(f.axes, factor, kernel):
-        axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.div(ax.stride, s), ax.padding))
+        grown = num.plus(ax.size, num.scaled(ax.stride, k - 1)) if num.is_concrete(k) \
+            else num.normalize(ax.size + (k - 1) * ax.stride)
+        axes.append(AxisField(grown, num.div(ax.stride, s), ax.padding))
     return Field(tuple(axes), aligned=f.aligned)
 
 
