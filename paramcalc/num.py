@@ -26,7 +26,22 @@ def sympy():
 
 
 def is_concrete(x) -> bool:
-    return type(x) is int or (isinstance(x, (int, Fraction)) and not isinstance(x, bool))
+    t = type(x)
+    if t is int or t is Fraction:
+        return True
+    if _sympy is not None and isinstance(x, _sympy.Basic):  # before Fraction's isinstance, an ABC check (slow)
+        return False
+    return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
+
+
+def _number(x) -> bool:
+    """Whether ``x`` is a Python number that sums and products fold as numbers (int, bool or Fraction)."""
+    t = type(x)
+    if t is int or t is Fraction:
+        return True
+    if _sympy is not None and isinstance(x, _sympy.Basic):
+        return False
+    return isinstance(x, (int, Fraction))
 
 
 def symbol(name: str):
@@ -38,7 +53,15 @@ def normalize(x):
     """Fraction with denominator 1 -> int; sympy numbers -> int/Fraction; other expressions unchanged."""
     if type(x) is int:  # nearly every size of a concrete model
         return x
+    if type(x) is Fraction:
+        return int(x) if x.denominator == 1 else x
     if isinstance(x, bool):
+        return x
+    if _sympy is not None and isinstance(x, _sympy.Basic):  # before Fraction's isinstance, an ABC check (slow)
+        if x.is_Integer:
+            return int(x)
+        if x.is_Rational:
+            return Fraction(int(x.p), int(x.q))
         return x
     if isinstance(x, Fraction):
         return int(x) if x.denominator == 1 else x
@@ -159,7 +182,7 @@ def prod(xs: Iterable) -> Number:
     number = 1
     expressions = []
     for x in xs:
-        if type(x) is int or isinstance(x, (int, Fraction)):
+        if _number(x):
             number = number * x
         else:
             expressions.append(x)
@@ -195,20 +218,22 @@ def _monomial_product(expressions: tuple, number):
     general walk (the first construction of each product is most of a symbolic analysis). None in every other
     case, and where sympy would distribute the coefficient over a sum (2*(H + 1) -> 2*H + 2)."""
     s = sympy()
-    coeff = Fraction(number)
+    functions = _size_functions()
+    coeff = number
     powers: dict = {}
     for x in expressions:
         for factor in (x.args if x.is_Mul else (x,)):
             if factor.is_Rational:
-                coeff *= Fraction(int(factor.p), int(factor.q))
+                coeff *= factor.p if factor.q == 1 else Fraction(factor.p, factor.q)
                 continue
-            base, exponent = (factor.args if factor.is_Pow else (factor, 1))
             if factor.is_Pow:
-                if not (exponent.is_Integer and exponent > 0):
+                base, exponent = factor.args
+                if not (exponent.is_Integer and exponent.p > 0):
                     return None
-                exponent = int(exponent)
-            if not (base.is_Symbol or (base.is_Add and not base.is_number)
-                    or isinstance(base, (s.floor, s.ceiling, s.Max, s.Min))):
+                exponent = exponent.p
+            else:
+                base, exponent = factor, 1
+            if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
                 return None
             powers[base] = powers.get(base, 0) + exponent
     if not coeff or not powers:
@@ -220,7 +245,7 @@ def _monomial_product(expressions: tuple, number):
     parts = [b if e == 1 else s.Pow(b, s.Integer(e), evaluate=False) for b, e in powers.items()]
     parts.sort(key=s.core.basic._args_sortkey)
     if coeff != 1:
-        parts.insert(0, s.Rational(coeff.numerator, coeff.denominator))
+        parts.insert(0, _rational(coeff))
     if len(parts) == 1:
         return parts[0]
     return s.Mul._exec_constructor_postprocessors(s.Mul._from_args(parts, True))
@@ -232,7 +257,7 @@ def total(xs: Iterable) -> Number:
     numbers = 0
     expressions = []
     for x in xs:
-        if type(x) is int or isinstance(x, (int, Fraction)):
+        if _number(x):
             numbers += x
         else:
             expressions.append(x)
@@ -316,12 +341,13 @@ def _combination(pairs: tuple, number):
     general walk or asking each new coefficient whether it is zero (a copy of its assumption table each). None for
     anything else."""
     s = sympy()
-    constant = Fraction(number)
+    functions = _size_functions()
+    constant = number
     coefficients: dict = {}
     pending = list(pairs)
     for o, k in pending:  # sums are opened in place, as Add.flatten does
         if o.is_Rational:
-            constant += k * Fraction(int(o.p), int(o.q))
+            constant += k * (o.p if o.q == 1 else Fraction(o.p, o.q))
             continue
         if o.is_Number:
             return None
@@ -332,11 +358,11 @@ def _combination(pairs: tuple, number):
             c, term = o.as_coeff_Mul()
             if not c.is_Rational:
                 return None
-            c = k * Fraction(int(c.p), int(c.q))
+            c = k * (c.p if c.q == 1 else Fraction(c.p, c.q))
         else:
             c, term = k, o
         if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
-                or isinstance(term, (s.floor, s.ceiling, s.Max, s.Min))):
+                or isinstance(term, functions)):
             return None
         coefficients[term] = coefficients.get(term, 0) + c
     terms = []
@@ -346,17 +372,36 @@ def _combination(pairs: tuple, number):
         if c == 1:
             terms.append(term)
         elif term.is_Mul:  # Add.flatten: the coefficient goes in slot 0 of the product's own arguments
-            terms.append(term._new_rawargs(s.Rational(c.numerator, c.denominator), *term.args))
+            terms.append(term._new_rawargs(_rational(c), *term.args))
         else:  # Mul(c, term) for these terms is exactly (c, term)
-            terms.append(s.Mul._from_args((s.Rational(c.numerator, c.denominator), term), True))
+            terms.append(s.Mul._from_args((_rational(c), term), True))
     terms.sort(key=s.core.basic._args_sortkey)
     if constant:
-        terms.insert(0, s.Rational(constant.numerator, constant.denominator))
+        terms.insert(0, _rational(constant))
     if not terms:
         return s.S.Zero
     if len(terms) == 1:
         return terms[0]
     return s.Add._exec_constructor_postprocessors(s.Add._from_args(terms, True))
+
+
+def _rational(c):
+    """sympy's Rational for an int or Fraction."""
+    if type(c) is int:
+        return sympy().Integer(c)
+    return sympy().Rational(c.numerator, c.denominator) if c.denominator != 1 else sympy().Integer(c.numerator)
+
+
+_functions = None
+
+
+def _size_functions() -> tuple:
+    """sympy's floor, ceiling, Max and Min: the functions sizes are built of."""
+    global _functions
+    if _functions is None:
+        s = sympy()
+        _functions = (s.floor, s.ceiling, s.Max, s.Min)
+    return _functions
 
 
 def maximum(xs: Iterable):
