@@ -170,6 +170,8 @@ def div(a, b):
         return normalize(Fraction(a) / Fraction(b))
     if isinstance(b, int) and b == 1:
         return normalize(a)
+    if a is b or (not is_concrete(a) and a == b):  # x / x is 1 in sympy (a depthwise conv's in / groups)
+        return 1
     if is_concrete(b) and b:  # a / b == a * (1/b), built as prod builds it
         return normalize(_product((sympy().sympify(a),), 1 / Fraction(b)))
     s = sympy()
@@ -734,6 +736,8 @@ def divisible(a, b) -> bool | None:
         return b != 0 and Fraction(a) % Fraction(b) == 0
     if isinstance(b, int) and not isinstance(b, bool) and b > 0 and not is_concrete(a):
         return _divisible_by(sympy().sympify(a), b)
+    if a is b or (not is_concrete(a) and a == b):  # Mod(x, x) is 0 in sympy (a depthwise conv's groups)
+        return True
     return equal(sympy().Mod(a, b), 0)
 
 

@@ -141,7 +141,10 @@ class ConvTranspose(Layer):
         c_in, sizes, k, s, p, op, d = self.geometry(a, ins)
         out = []
         for L, kk, ss, pp, oo, dd in zip(sizes, k, s, p, op, d):
-            size = num.normalize((L - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1)
+            if not num.is_concrete(L) and all(num.is_concrete(x) for x in (ss, pp, dd, kk, oo)):  # built directly
+                size = num.plus(num.scaled(num.plus(L, -1), ss), -2 * pp + dd * (kk - 1) + oo + 1)
+            else:
+                size = num.normalize((L - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1)
             if num.positive(size) is False:
                 raise RuleError(f"output size {num.show(size)} is not positive (padding {num.show(pp)} too large)")
             out.append(size)
