@@ -426,14 +426,14 @@ def _max(xs):
     terms = [s.Add.make_args(k) for k in kept]
     common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
     if common:
-        shared = s.Add(*common)
+        shared = _linear(tuple((t, 1) for t in common), 0)
         # k - shared, built from k's other terms (the shared ones cancel exactly): no negated copy of the sum
-        return shared + _max([s.Add(*(t for t in args if t not in common)) for args in terms])
+        return plus(shared, _max([_linear(tuple((t, 1) for t in args if t not in common), 0) for args in terms]))
     coeffs = [k.as_coeff_Mul()[0] for k in kept]
     if all(c.is_Integer and c > 0 for c in coeffs):
         g = math.gcd(*(int(c) for c in coeffs))
         if g != 1:
-            return g * _max([k / g for k in kept])
+            return prod((g, _max([_product((k,), Fraction(1, g)) for k in kept])))
     kept = _undominated(y for x in kept for y in (x.args if isinstance(x, s.Max) else (x,)))
     if len(kept) == 1:
         return kept[0]
@@ -632,7 +632,8 @@ def _floors_relaxed_bound(x):
     over whole-valued parts have common denominator d, so y - floor(y) <= 1 - 1/d) and c*y for c < 0; the
     result, a sum without those floors, is expanded and bounded by ``_lower_bound``. -inf when that fails."""
     s = sympy()
-    relaxed = []
+    relaxed = []  # (term, coefficient) pairs of the relaxed sum, and its constant: built directly by _linear
+    constant = 0
     changed = False
     for term in s.Add.make_args(x):
         coeff, rest = term.as_coeff_Mul()
@@ -642,13 +643,16 @@ def _floors_relaxed_bound(x):
             if not all(c.is_Rational and (r is s.S.One or _whole(r)) for c, r in parts):
                 return -math.inf
             d = math.lcm(*(int(c.q) for c, _ in parts))
-            relaxed.append(coeff * (inner - 1 + s.Rational(1, d)) if coeff > 0 else coeff * inner)
+            c = Fraction(int(coeff.p), int(coeff.q))
+            relaxed.append((inner, c))
+            if c > 0:
+                constant += c * (Fraction(1, d) - 1)
             changed = True
         else:
-            relaxed.append(term)
+            relaxed.append((term, 1))
     if not changed:
         return -math.inf
-    return _lower_bound(s.expand(s.Add(*relaxed)))
+    return _lower_bound(_expand(_linear(relaxed, constant)))
 
 
 def whole(x) -> bool | None:

@@ -283,9 +283,9 @@ def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
         elif num.is_concrete(k_eff) and num.is_concrete(s) and num.is_concrete(p):  # symbolic sizes, built directly
             axes.append(AxisField(num.plus(ax.size, num.scaled(ax.stride, k_eff - 1)), num.scaled(ax.stride, s),
                                   num.plus(ax.padding, num.scaled(ax.stride, p))))
-        else:
-            axes.append(AxisField(num.normalize(ax.size + (k_eff - 1) * ax.stride), num.normalize(ax.stride * s),
-                                  num.normalize(ax.padding + p * ax.stride)))
+        else:  # the same sums and products as ax.size + (k_eff - 1) * ax.stride ..., built directly
+            axes.append(AxisField(num.plus(ax.size, num.prod((num.plus(k_eff, -1), ax.stride))),
+                                  num.prod((ax.stride, s)), num.plus(ax.padding, num.prod((p, ax.stride)))))
     return Field(tuple(axes), aligned=f.aligned)
 
 
