@@ -327,6 +327,13 @@ def _linear(pairs, number):
     return out
 
 
+def times(a, b):
+    """a * b, exact; for expressions the Mul sympy builds for the pair, built directly where ``prod`` can."""
+    if type(a) is int and type(b) is int:
+        return a * b
+    return prod((a, b))
+
+
 def plus(a, b):
     """a + b, exact; for expressions built directly as sympy's ``Add(a, b)`` where ``_combination`` can."""
     if type(a) is int and type(b) is int:

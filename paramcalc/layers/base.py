@@ -515,13 +515,18 @@ def _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, wha
 
 def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
-    k_eff = dilation * (kernel - 1) + 1
-    if not num.can_be_positive(num.plus(size, before + after - k_eff + 1)):
+    if type(kernel) is int and type(dilation) is int and type(before) is int and type(after) is int:
+        k_eff = dilation * (kernel - 1) + 1
+        extra = before + after - k_eff
+    else:  # a symbolic kernel or padding: the same sums and products, built directly
+        k_eff = num.plus(num.times(dilation, num.plus(kernel, -1)), 1)
+        extra = num.difference(num.plus(before, after), k_eff)
+    if not num.can_be_positive(num.plus(size, num.plus(extra, 1))):
         padded = size + (before + after)
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
-    span = num.plus(size, before + after - k_eff)
+    span = num.plus(size, extra)
     if ceil_mode:
         if not num.is_concrete(size) and all(isinstance(x, int) for x in (before, after, k_eff, stride)) \
                 and after < k_eff:
