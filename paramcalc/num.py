@@ -477,6 +477,10 @@ def _reaches(a, b) -> bool:
     """Whether a >= b for every value of the symbols, known cheaply: their difference has a lower bound >= 0."""
     if a == b:
         return True
+    for v in (1, 2**20 + 1):  # a < b at a sample point: the difference's lower bound is < 0 too (no need to build it)
+        x, y = _value_at(a, v), _value_at(b, v)
+        if x is not None and y is not None and x < y:
+            return False
     d = _difference(a, b)
     if d.is_Rational:  # what the expansion and the bound would give
         return d >= 0
@@ -526,6 +530,8 @@ class _NoValue(Exception):
 def _value_at(x, v):
     """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
     or None when ``x`` holds something this walk does not evaluate."""
+    if is_concrete(x):
+        return Fraction(x)
     try:
         return _value(x, v)
     except (_NoValue, ZeroDivisionError):

@@ -256,10 +256,16 @@ def _merge_column(column: tuple) -> tuple:
     """(the merged AxisField, whether the column's grids agree) for one axis of the merged fields."""
     first = column[0]
     aligned = True
+    centre = None
     for other in column[1:]:
         if other == first:  # the same field: same stride and centre
             continue
-        if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
+        if num.equal(other.stride, first.stride) is False:
+            aligned = False
+            continue
+        if centre is None:
+            centre = first.centre()
+        if num.equal(other.centre(), centre) is False:
             aligned = False
     if all(num.is_concrete(a.size) for a in column):
         return max(column, key=lambda a: a.size), aligned
