@@ -282,7 +282,7 @@ def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
         return WHOLE
     axes = []
     for ax, k, s, p, d in zip(f.axes, kernel, stride, pad_before, dilation):
-        k_eff = d * (k - 1) + 1
+        k_eff = d * (k - 1) + 1 if type(k) is int and type(d) is int else num.plus(num.times(d, num.plus(k, -1)), 1)
         if type(ax.size) is int and type(ax.stride) is int and type(ax.padding) is int and type(k_eff) is int \
                 and type(s) is int and type(p) is int:
             axes.append(AxisField(ax.size + (k_eff - 1) * ax.stride, ax.stride * s, ax.padding + p * ax.stride))
@@ -478,16 +478,18 @@ def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") ->
         return ((0, 0),) * nd
     if padding == "same":
         pads = []
+        # num.plus/times/difference: the sums and products Python's operators would make, built directly when
+        # symbolic (ints as before)
         for L, k, s, d in zip(sizes, kernel, stride, dilation):
-            k_eff = d * (k - 1) + 1
+            k_eff = num.plus(num.times(d, num.plus(k, -1)), 1)
             if num.is_concrete(s) and s == 1:
-                total = k_eff - 1
-            elif isinstance(s, int) and isinstance(k_eff, int) and k_eff >= s:
-                total = num.normalize((num.ceildiv(L, s) - 1) * s + k_eff - L)  # >= k_eff - s >= 0: no max needed
+                total = num.plus(k_eff, -1)
             else:
-                total = num.maximum([(num.ceildiv(L, s) - 1) * s + k_eff - L, 0])
+                total = num.difference(num.plus(num.times(num.plus(num.ceildiv(L, s), -1), s), k_eff), L)
+                if not (isinstance(s, int) and isinstance(k_eff, int) and k_eff >= s):  # >= k_eff - s >= 0 there
+                    total = num.maximum([total, 0])
             before = num.floordiv(total, 2)
-            pads.append((before, num.normalize(total - before)))
+            pads.append((before, num.difference(total, before)))
         return tuple(pads)
     if isinstance(padding, tuple) and len(padding) == 2 and padding[0] == "sides":
         sides = padding[1]
