@@ -598,7 +598,11 @@ def can_be_positive(x) -> bool:
     every value when that is true)."""
     if is_concrete(x):
         return x > 0
-    x = sympy().sympify(x)
+    return _can_be_positive(sympy().sympify(x))
+
+
+@functools.lru_cache(maxsize=65536)
+def _can_be_positive(x) -> bool:  # asked of every symbolic output size: a model repeats a few
     if _lower_bound(x) != -math.inf:
         return True  # positive() answers True or None then
     if any((y := _value_at(x, v)) is not None and y > 0 for v in _SAMPLES):
@@ -842,8 +846,8 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _sum, _difference, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
-                   expression_text):
+    for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
+                   _is_expanded, _divisible_by, expression_text):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()
