@@ -119,7 +119,7 @@ class Analysis:
 
 
 def _times(x, factor):
-    return None if x is None else num.normalize(x * factor)
+    return None if x is None else num.scaled(x, factor)
 
 
 def _input_field(shape) -> Field:
@@ -178,7 +178,7 @@ def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
             raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
     param_shapes = {k: tuple(v) for k, v in layer.params(a, ins, out).items()}
     buffer_shapes = {k: tuple(v) for k, v in layer.buffers(a, ins, out).items()}
-    ops = {c: num.normalize(v * batch) for c, v in layer.ops(a, ins, out).items()}
+    ops = {c: num.scaled(v, batch) for c, v in layer.ops(a, ins, out).items()}
     undecided = tuple((lhs, rhs) for lhs, rhs in layer.required_equal(a, ins) if num.equal(lhs, rhs) is None)
     sequence = layer.sequence(a, ins, out)
     macs = num.total([ops[c] for c in MAC_CATEGORIES if c in ops])
@@ -187,10 +187,10 @@ def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
         ins, out, param_shapes, buffer_shapes,
         num.total(list(map(num.prod, param_shapes.values()))) if param_shapes else 0,
         num.total(list(map(num.prod, buffer_shapes.values()))) if buffer_shapes else 0,
-        ops, macs, num.normalize(2 * macs), elements,
+        ops, macs, num.scaled(macs, 2), elements,
         elements * batch if type(elements) is int else num.prod((*out, batch)),
         tuple((batch, *s) for s in ins), (batch, *out), undecided,
-        None if sequence is None else (sequence[0], num.normalize(sequence[1] * batch)),
+        None if sequence is None else (sequence[0], num.scaled(sequence[1], batch)),
     )
 
 
@@ -239,15 +239,15 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     ops = {c: num.total(terms[c]) for c in CATEGORIES}
     macs = num.total(ops[c] for c in MAC_CATEGORIES)
     # Activation memory, in all and at the peak, counts the same tensors: the graph inputs and every layer's output.
-    input_elements = num.total(num.prod(shape) * batch for _, shape in graph.inputs)
-    activation_elements = num.normalize(input_elements + num.total(r.activation_elements for r in results))
+    input_elements = num.total(num.scaled(num.prod(shape), batch) for _, shape in graph.inputs)
+    activation_elements = num.plus(input_elements, num.total(r.activation_elements for r in results))
     out_name = graph.outputs[0]
     last_spatial = next((r for r in reversed(results)
                          if r.receptive_field is not None and not r.receptive_field.whole), None)
     totals = Totals(
-        params=total_params, trainable_params=trainable, buffers=buffers, macs=macs, flops=num.normalize(2 * macs),
-        ops=ops, weight_bytes=num.normalize((total_params + buffers) * nbytes),
-        activation_bytes=num.normalize(activation_elements * nbytes),
+        params=total_params, trainable_params=trainable, buffers=buffers, macs=macs, flops=num.scaled(macs, 2),
+        ops=ops, weight_bytes=num.scaled(num.plus(total_params, buffers), nbytes),
+        activation_bytes=num.scaled(activation_elements, nbytes),
         peak_activation_bytes=_times(_peak_elements(graph, shapes, elements, batch), nbytes),
         receptive_field=_public_field(fields[out_name], extent, contexts[out_name])
         if fields[out_name].axes or fields[out_name].whole else None,

@@ -142,12 +142,13 @@ def _eval(node, env, text):
     op = node.op
     if isinstance(op, (ast.Div, ast.FloorDiv, ast.Mod)) and num.is_concrete(b) and b == 0:
         raise ExprError(f"{shorten(text)}: division by zero")
+    concrete = num.is_concrete(a) and num.is_concrete(b)
     if isinstance(op, ast.Add):
-        r = a + b
+        r = a + b if concrete else num.plus(a, b)  # with symbols, built directly as sympy would build them
     elif isinstance(op, ast.Sub):
-        r = a - b
+        r = a - b if concrete else num.difference(a, b)
     elif isinstance(op, ast.Mult):
-        r = a * b
+        r = a * b if concrete else num.prod((a, b))
     elif isinstance(op, ast.Div):
         r = num.div(a, b)
     elif isinstance(op, ast.FloorDiv):

@@ -26,7 +26,22 @@ def sympy():
 
 
 def is_concrete(x) -> bool:
-    return type(x) is int or (isinstance(x, (int, Fraction)) and not isinstance(x, bool))
+    t = type(x)
+    if t is int or t is Fraction:
+        return True
+    if _sympy is not None and isinstance(x, _sympy.Basic):  # before Fraction's isinstance, an ABC check (slow)
+        return False
+    return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
+
+
+def _number(x) -> bool:
+    """Whether ``x`` is a Python number that sums and products fold as numbers (int, bool or Fraction)."""
+    t = type(x)
+    if t is int or t is Fraction:
+        return True
+    if _sympy is not None and isinstance(x, _sympy.Basic):
+        return False
+    return isinstance(x, (int, Fraction))
 
 
 def symbol(name: str):
@@ -38,7 +53,15 @@ def normalize(x):
     """Fraction with denominator 1 -> int; sympy numbers -> int/Fraction; other expressions unchanged."""
     if type(x) is int:  # nearly every size of a concrete model
         return x
+    if type(x) is Fraction:
+        return int(x) if x.denominator == 1 else x
     if isinstance(x, bool):
+        return x
+    if _sympy is not None and isinstance(x, _sympy.Basic):  # before Fraction's isinstance, an ABC check (slow)
+        if x.is_Integer:
+            return int(x)
+        if x.is_Rational:
+            return Fraction(int(x.p), int(x.q))
         return x
     if isinstance(x, Fraction):
         return int(x) if x.denominator == 1 else x
@@ -70,7 +93,7 @@ def floordiv(a, b):
 def _floordiv(a, b: int):
     if b == 1 and _whole(a):
         return a
-    return _floor(_unnest_floor(a) / b)
+    return _floor(_product((_unnest_floor(a),), Fraction(1, b)))
 
 
 def _unnest_floor(a):
@@ -83,9 +106,9 @@ def _unnest_floor(a):
     floors = [t for t in terms if isinstance(t, s.floor)]
     if len(floors) != 1:
         return a
-    rest = s.Add(*(t for t in terms if t is not floors[0]))
+    rest = _linear(tuple((t, 1) for t in terms if t is not floors[0]), 0)
     if _whole(rest):
-        return floors[0].args[0] + rest
+        return _linear(((floors[0].args[0], 1), (rest, 1)), 0)
     return a
 
 
@@ -101,14 +124,16 @@ def _floor(x):
         coeff, rest = term.as_coeff_Mul()
         if not coeff.is_Rational or not (rest is s.S.One or _whole(rest)):
             return s.floor(x)
-        whole = s.Integer(coeff.p // coeff.q)
+        coeff = Fraction(int(coeff.p), int(coeff.q))
+        whole = coeff.numerator // coeff.denominator
         if whole:
-            outside.append(whole * rest)
+            outside.append((rest, whole))
         if coeff != whole:
-            inside.append((coeff - whole) * rest)
-    if not inside or all(t.is_Number for t in inside):
-        return s.Add(*outside)  # the constant left inside lies in [0, 1): its floor is 0
-    return s.Add(*outside, _integer_valued(s.floor(s.Add(*inside), evaluate=False)))
+            inside.append((rest, coeff - whole))
+    if all(rest is s.S.One for rest, _ in inside):
+        return _linear(outside, 0)  # the constant left inside lies in [0, 1): its floor is 0
+    inner = _integer_valued(s.floor(_linear(inside, 0), evaluate=False))
+    return _linear((*outside, (inner, 1)), 0)
 
 
 def _integer_valued(f):
@@ -132,7 +157,7 @@ def ceildiv(a, b):
         return normalize(-(Fraction(-a) // Fraction(b)))
     a = sympy().sympify(a)
     if isinstance(b, int) and not isinstance(b, bool) and b > 0 and _whole(a):
-        return floordiv(a + (b - 1), b)
+        return floordiv(plus(a, b - 1), b)
     return normalize(-floordiv(-a, b))
 
 
@@ -145,6 +170,10 @@ def div(a, b):
         return normalize(Fraction(a) / Fraction(b))
     if isinstance(b, int) and b == 1:
         return normalize(a)
+    if a is b or (not is_concrete(a) and a == b):  # x / x is 1 in sympy (a depthwise conv's in / groups)
+        return 1
+    if is_concrete(b) and b:  # a / b == a * (1/b), built as prod builds it
+        return normalize(_product((sympy().sympify(a),), 1 / Fraction(b)))
     s = sympy()
     return normalize(s.sympify(a) / s.sympify(b))
 
@@ -155,18 +184,23 @@ def prod(xs: Iterable) -> Number:
     number = 1
     expressions = []
     for x in xs:
-        if type(x) is int or isinstance(x, (int, Fraction)):
+        if _number(x):
             number = number * x
         else:
             expressions.append(x)
     if not expressions:
         return normalize(number)
+    if number == 1 and len(expressions) == 1:  # Mul(x, 1) is x
+        return normalize(expressions[0])
     return normalize(_product(tuple(expressions), number))
 
 
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
     out = _built_directly(_monomial_product, expressions, number)
+    if out is None and number and len(expressions) == 1 and getattr(expressions[0], "is_Add", False):
+        # Mul(k, sum) with a number k != 0, 1 distributes k over the sum's terms
+        out = _built_directly(_combination, ((expressions[0], Fraction(number)),), 0)
     return sympy().Mul(*expressions, number) if out is None else out
 
 
@@ -186,20 +220,22 @@ def _monomial_product(expressions: tuple, number):
     general walk (the first construction of each product is most of a symbolic analysis). None in every other
     case, and where sympy would distribute the coefficient over a sum (2*(H + 1) -> 2*H + 2)."""
     s = sympy()
-    coeff = Fraction(number)
+    functions = _size_functions()
+    coeff = number
     powers: dict = {}
     for x in expressions:
         for factor in (x.args if x.is_Mul else (x,)):
             if factor.is_Rational:
-                coeff *= Fraction(int(factor.p), int(factor.q))
+                coeff *= factor.p if factor.q == 1 else Fraction(factor.p, factor.q)
                 continue
-            base, exponent = (factor.args if factor.is_Pow else (factor, 1))
             if factor.is_Pow:
-                if not (exponent.is_Integer and exponent > 0):
+                base, exponent = factor.args
+                if not (exponent.is_Integer and exponent.p > 0):
                     return None
-                exponent = int(exponent)
-            if not (base.is_Symbol or (base.is_Add and not base.is_number)
-                    or isinstance(base, (s.floor, s.ceiling, s.Max, s.Min))):
+                exponent = exponent.p
+            else:
+                base, exponent = factor, 1
+            if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
                 return None
             powers[base] = powers.get(base, 0) + exponent
     if not coeff or not powers:
@@ -211,7 +247,7 @@ def _monomial_product(expressions: tuple, number):
     parts = [b if e == 1 else s.Pow(b, s.Integer(e), evaluate=False) for b, e in powers.items()]
     parts.sort(key=s.core.basic._args_sortkey)
     if coeff != 1:
-        parts.insert(0, s.Rational(coeff.numerator, coeff.denominator))
+        parts.insert(0, _rational(coeff))
     if len(parts) == 1:
         return parts[0]
     return s.Mul._exec_constructor_postprocessors(s.Mul._from_args(parts, True))
@@ -223,7 +259,7 @@ def total(xs: Iterable) -> Number:
     numbers = 0
     expressions = []
     for x in xs:
-        if type(x) is int or isinstance(x, (int, Fraction)):
+        if _number(x):
             numbers += x
         else:
             expressions.append(x)
@@ -238,38 +274,104 @@ def total(xs: Iterable) -> Number:
 def _sum(expressions: tuple, number):
     """One sympy Add, remembered: the engine sums the same terms more than once (trainable parameters are the
     parameters when every layer trains; a layer's MACs are its one MAC category)."""
-    out = _built_directly(_sum_of_sizes, expressions, number)
+    out = _built_directly(_combination, tuple((x, 1) for x in expressions), number)
     return sympy().Add(*expressions, number) if out is None else out
 
 
-def _sum_of_sizes(expressions: tuple, number):
-    """The Add that sympy's ``Add(*expressions, number)`` builds, built directly when every term is a rational
-    multiple of a symbol, a product, a power of a non-number or a floor/ceiling/max/min (the totals of a model):
-    like terms' coefficients are summed as Fractions and the terms put in sympy's canonical order, as Add.flatten
-    does, without rebuilding each scaled term through Mul's general walk or asking each new coefficient whether it
-    is zero (a copy of its assumption table each). None for anything else."""
+def scaled(x, k):
+    """x * k for a number k (int or Fraction): numbers multiplied as Python numbers; an expression's product built
+    directly in sympy's canonical form where ``prod`` and ``_combination`` can (a sum times a number is the sum of
+    the scaled terms, as sympy distributes it)."""
+    if type(x) is int and type(k) is int:
+        return x * k
+    if is_concrete(x):
+        return normalize(x * k)
+    if k == 1:
+        return normalize(x)
+    if k == 0:
+        return 0
+    return normalize(_scaled(x, k))
+
+
+def _scaled(x, k):
+    return _product((x,), k) if isinstance(x, sympy().Basic) else x * k
+
+
+def difference(a, b):
+    """a - b, exact; for expressions built directly as sympy's ``Add(a, -b)`` where ``_combination`` can."""
+    if type(a) is int and type(b) is int:
+        return a - b
+    if is_concrete(a) and is_concrete(b):
+        return normalize(a - b)
+    return normalize(_difference(a, b))
+
+
+@functools.lru_cache(maxsize=65536)
+def _difference(a, b):
+    return _linear(((a, 1), (b, -1)), 0)
+
+
+def _linear(pairs, number):
+    """``number + sum(c * x for x, c in pairs)`` for numbers c (int or Fraction) and sizes x (numbers or sympy
+    expressions): built directly by ``_combination`` where it can, else by sympy (the same object either way)."""
     s = sympy()
-    constant = Fraction(number)
+    rest = []
+    for x, c in pairs:
+        if is_concrete(x):
+            number += c * x
+        else:
+            rest.append((s.sympify(x), c))
+    out = _built_directly(_combination, tuple(rest), number)
+    if out is None:
+        return s.Add(*(x * c for x, c in rest), number)
+    return out
+
+
+def times(a, b):
+    """a * b, exact; for expressions the Mul sympy builds for the pair, built directly where ``prod`` can."""
+    if type(a) is int and type(b) is int:
+        return a * b
+    return prod((a, b))
+
+
+def plus(a, b):
+    """a + b, exact; for expressions built directly as sympy's ``Add(a, b)`` where ``_combination`` can."""
+    if type(a) is int and type(b) is int:
+        return a + b
+    return total((a, b))
+
+
+def _combination(pairs: tuple, number):
+    """The Add that sympy builds for ``number + sum(c * x for x, c in pairs)`` (``Add(*expressions, number)``
+    when every c is 1; sympy distributes a number over a sum, so ``Mul(c, x)`` of a sum is the sum of the scaled
+    terms), built directly when every term is a rational multiple of a symbol, a product, a power of a non-number
+    or a floor/ceiling/max/min (the sizes of a model): like terms' coefficients are summed as Fractions and the
+    terms put in sympy's canonical order, as Add.flatten does, without rebuilding each scaled term through Mul's
+    general walk or asking each new coefficient whether it is zero (a copy of its assumption table each). None for
+    anything else."""
+    s = sympy()
+    functions = _size_functions()
+    constant = number
     coefficients: dict = {}
-    pending = list(expressions)
-    for o in pending:  # sums are opened in place, as Add.flatten does
+    pending = list(pairs)
+    for o, k in pending:  # sums are opened in place, as Add.flatten does
         if o.is_Rational:
-            constant += Fraction(int(o.p), int(o.q))
+            constant += k * (o.p if o.q == 1 else Fraction(o.p, o.q))
             continue
         if o.is_Number:
             return None
         if o.is_Add:
-            pending.extend(o.args)
+            pending.extend((a, k) for a in o.args)
             continue
         if o.is_Mul:
             c, term = o.as_coeff_Mul()
             if not c.is_Rational:
                 return None
-            c = Fraction(int(c.p), int(c.q))
+            c = k * (c.p if c.q == 1 else Fraction(c.p, c.q))
         else:
-            c, term = 1, o
+            c, term = k, o
         if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
-                or isinstance(term, (s.floor, s.ceiling, s.Max, s.Min))):
+                or isinstance(term, functions)):
             return None
         coefficients[term] = coefficients.get(term, 0) + c
     terms = []
@@ -279,17 +381,36 @@ def _sum_of_sizes(expressions: tuple, number):
         if c == 1:
             terms.append(term)
         elif term.is_Mul:  # Add.flatten: the coefficient goes in slot 0 of the product's own arguments
-            terms.append(term._new_rawargs(s.Rational(c.numerator, c.denominator), *term.args))
+            terms.append(term._new_rawargs(_rational(c), *term.args))
         else:  # Mul(c, term) for these terms is exactly (c, term)
-            terms.append(s.Mul._from_args((s.Rational(c.numerator, c.denominator), term), True))
+            terms.append(s.Mul._from_args((_rational(c), term), True))
     terms.sort(key=s.core.basic._args_sortkey)
     if constant:
-        terms.insert(0, s.Rational(constant.numerator, constant.denominator))
+        terms.insert(0, _rational(constant))
     if not terms:
         return s.S.Zero
     if len(terms) == 1:
         return terms[0]
     return s.Add._exec_constructor_postprocessors(s.Add._from_args(terms, True))
+
+
+def _rational(c):
+    """sympy's Rational for an int or Fraction."""
+    if type(c) is int:
+        return sympy().Integer(c)
+    return sympy().Rational(c.numerator, c.denominator) if c.denominator != 1 else sympy().Integer(c.numerator)
+
+
+_functions = None
+
+
+def _size_functions() -> tuple:
+    """sympy's floor, ceiling, Max and Min: the functions sizes are built of."""
+    global _functions
+    if _functions is None:
+        s = sympy()
+        _functions = (s.floor, s.ceiling, s.Max, s.Min)
+    return _functions
 
 
 def maximum(xs: Iterable):
@@ -312,14 +433,14 @@ def _max(xs):
     terms = [s.Add.make_args(k) for k in kept]
     common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
     if common:
-        shared = s.Add(*common)
+        shared = _linear(tuple((t, 1) for t in common), 0)
         # k - shared, built from k's other terms (the shared ones cancel exactly): no negated copy of the sum
-        return shared + _max([s.Add(*(t for t in args if t not in common)) for args in terms])
+        return plus(shared, _max([_linear(tuple((t, 1) for t in args if t not in common), 0) for args in terms]))
     coeffs = [k.as_coeff_Mul()[0] for k in kept]
     if all(c.is_Integer and c > 0 for c in coeffs):
         g = math.gcd(*(int(c) for c in coeffs))
         if g != 1:
-            return g * _max([k / g for k in kept])
+            return prod((g, _max([_product((k,), Fraction(1, g)) for k in kept])))
     kept = _undominated(y for x in kept for y in (x.args if isinstance(x, s.Max) else (x,)))
     if len(kept) == 1:
         return kept[0]
@@ -356,7 +477,11 @@ def _reaches(a, b) -> bool:
     """Whether a >= b for every value of the symbols, known cheaply: their difference has a lower bound >= 0."""
     if a == b:
         return True
-    d = a - b
+    for v in (1, 2**20 + 1):  # a < b at a sample point: the difference's lower bound is < 0 too (no need to build it)
+        x, y = _value_at(a, v), _value_at(b, v)
+        if x is not None and y is not None and x < y:
+            return False
+    d = _difference(a, b)
     if d.is_Rational:  # what the expansion and the bound would give
         return d >= 0
     return _lower_bound(_expand(d)) >= 0
@@ -375,8 +500,7 @@ def equal(a, b) -> bool | None:
     """
     if type(a) is int and type(b) is int or is_concrete(a) and is_concrete(b):
         return a == b
-    s = sympy()
-    d = s.sympify(a) - s.sympify(b)
+    d = _difference(a, b)
     if d == 0:
         return True
     if d.is_number:
@@ -394,8 +518,9 @@ def equal(a, b) -> bool | None:
 
 
 # Values at which every symbol is tried when a sample settles a question without sympy's assumptions: small,
-# odd and even, and large.
-_SAMPLES = (1, 2, 3, 2**20 + 1)
+# odd and even, large, and 8! = 40320, a multiple of every stride up to 8 and of 16, 32, 64 and 128 (FPN's
+# 32*floor((res + 31)/32)/floor((res + 15)/16) - 16 is 0 at multiples of 32, which sympy cannot see in 20 ms).
+_SAMPLES = (1, 2, 3, 2**20 + 1, 40320)
 
 
 class _NoValue(Exception):
@@ -405,6 +530,8 @@ class _NoValue(Exception):
 def _value_at(x, v):
     """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
     or None when ``x`` holds something this walk does not evaluate."""
+    if is_concrete(x):
+        return Fraction(x)
     try:
         return _value(x, v)
     except (_NoValue, ZeroDivisionError):
@@ -471,7 +598,11 @@ def can_be_positive(x) -> bool:
     every value when that is true)."""
     if is_concrete(x):
         return x > 0
-    x = sympy().sympify(x)
+    return _can_be_positive(sympy().sympify(x))
+
+
+@functools.lru_cache(maxsize=65536)
+def _can_be_positive(x) -> bool:  # asked of every symbolic output size: a model repeats a few
     if _lower_bound(x) != -math.inf:
         return True  # positive() answers True or None then
     if any((y := _value_at(x, v)) is not None and y > 0 for v in _SAMPLES):
@@ -518,7 +649,8 @@ def _floors_relaxed_bound(x):
     over whole-valued parts have common denominator d, so y - floor(y) <= 1 - 1/d) and c*y for c < 0; the
     result, a sum without those floors, is expanded and bounded by ``_lower_bound``. -inf when that fails."""
     s = sympy()
-    relaxed = []
+    relaxed = []  # (term, coefficient) pairs of the relaxed sum, and its constant: built directly by _linear
+    constant = 0
     changed = False
     for term in s.Add.make_args(x):
         coeff, rest = term.as_coeff_Mul()
@@ -528,13 +660,16 @@ def _floors_relaxed_bound(x):
             if not all(c.is_Rational and (r is s.S.One or _whole(r)) for c, r in parts):
                 return -math.inf
             d = math.lcm(*(int(c.q) for c, _ in parts))
-            relaxed.append(coeff * (inner - 1 + s.Rational(1, d)) if coeff > 0 else coeff * inner)
+            c = Fraction(int(coeff.p), int(coeff.q))
+            relaxed.append((inner, c))
+            if c > 0:
+                constant += c * (Fraction(1, d) - 1)
             changed = True
         else:
-            relaxed.append(term)
+            relaxed.append((term, 1))
     if not changed:
         return -math.inf
-    return _lower_bound(s.expand(s.Add(*relaxed)))
+    return _lower_bound(_expand(_linear(relaxed, constant)))
 
 
 def whole(x) -> bool | None:
@@ -622,6 +757,8 @@ def divisible(a, b) -> bool | None:
         return b != 0 and Fraction(a) % Fraction(b) == 0
     if isinstance(b, int) and not isinstance(b, bool) and b > 0 and not is_concrete(a):
         return _divisible_by(sympy().sympify(a), b)
+    if a is b or (not is_concrete(a) and a == b):  # Mod(x, x) is 0 in sympy (a depthwise conv's groups)
+        return True
     return equal(sympy().Mod(a, b), 0)
 
 
@@ -709,8 +846,8 @@ def as_int(x, what: str):
 
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
-    for cached in (_floordiv, _product, _sum, _lower_bound, _whole, _real, _value, _is_expanded, _divisible_by,
-                   expression_text):
+    for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
+                   _is_expanded, _divisible_by, expression_text):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

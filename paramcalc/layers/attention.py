@@ -206,22 +206,25 @@ class WindowAttention(Layer):
         h, w, c, padded = self.dims(a, ins)
         tokens = num.prod(padded)  # attention runs on the padded map
         area = a.window * a.window
-        scores = num.normalize(a.heads * tokens * area)  # per window heads x w^2 x w^2
-        ops = {LINEAR: num.normalize(tokens * c * 4 * c), ATTENTION: num.normalize(2 * tokens * area * c),
+        # num.times / num.plus: the products and sums Python's operators would make, left to right, built
+        # directly when symbolic (sympy's operators were most of a symbolic Swin's time)
+        times, plus = num.times, num.plus
+        scores = times(times(a.heads, tokens), area)  # per window heads x w^2 x w^2
+        ops = {LINEAR: times(times(times(tokens, c), 4), c), ATTENTION: times(times(times(2, tokens), area), c),
                SOFTMAX: scores,
-               ELEMENTWISE: num.normalize(tokens * c + scores * (1 + self.shifted(a, padded)))}
+               ELEMENTWISE: plus(times(tokens, c), times(scores, plus(1, self.shifted(a, padded))))}
         bias = (3 * c if a.qkv_bias else 0) + (c if a.proj_bias else 0)
         if bias:
-            ops[BIAS] = num.normalize(tokens * bias)
+            ops[BIAS] = times(tokens, bias)
         if a.version == 2:
             # The bias MLP runs once over the (2w-1)^2 offsets; q and k are L2-normalised, the scores scaled by
             # the learnt logit scale (in place of q's 1/sqrt(d)), the bias squashed by 16 * sigmoid.
             offsets = num.normalize((2 * a.window - 1) ** 2)
-            ops[LINEAR] = num.normalize(ops[LINEAR] + offsets * CPB_HIDDEN * (2 + a.heads))
-            ops[BIAS] = num.normalize(ops.get(BIAS, 0) + offsets * CPB_HIDDEN)
-            ops[NORM] = num.normalize(2 * tokens * c)
-            ops[ACTIVATION] = num.normalize(offsets * CPB_HIDDEN + offsets * a.heads)
-            ops[ELEMENTWISE] = num.normalize(scores * (2 + self.shifted(a, padded)))
+            ops[LINEAR] = plus(ops[LINEAR], times(times(offsets, CPB_HIDDEN), plus(2, a.heads)))
+            ops[BIAS] = plus(ops.get(BIAS, 0), times(offsets, CPB_HIDDEN))
+            ops[NORM] = times(times(2, tokens), c)
+            ops[ACTIVATION] = plus(times(offsets, CPB_HIDDEN), times(offsets, a.heads))
+            ops[ELEMENTWISE] = times(scores, plus(2, self.shifted(a, padded)))
         return ops
 
     def receptive_field(self, a, ins, fields):
@@ -261,8 +264,8 @@ class PatchMerging(Layer):
 
     def ops(self, a, ins, out):
         c = ins[0][2]
-        merged = num.normalize(out[0] * out[1] * 4 * c)
-        return {LINEAR: num.normalize(merged * 2 * c), NORM: num.div(merged, 2) if a.version == 2 else merged}
+        merged = num.times(num.times(num.times(out[0], out[1]), 4), c)  # out[0] * out[1] * 4 * c, built directly
+        return {LINEAR: num.times(num.times(merged, 2), c), NORM: num.div(merged, 2) if a.version == 2 else merged}
 
     def receptive_field(self, a, ins, fields):
         return _grid_field(fields[0], 2, 2)

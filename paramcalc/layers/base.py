@@ -178,7 +178,7 @@ class AxisField:
     padding: Any
 
     def centre(self):
-        return num.div(self.size - 1, 2) - self.padding
+        return num.difference(num.div(num.plus(self.size, -1), 2), self.padding)
 
 
 @dataclass(frozen=True)
@@ -256,10 +256,16 @@ def _merge_column(column: tuple) -> tuple:
     """(the merged AxisField, whether the column's grids agree) for one axis of the merged fields."""
     first = column[0]
     aligned = True
+    centre = None
     for other in column[1:]:
         if other == first:  # the same field: same stride and centre
             continue
-        if num.equal(other.stride, first.stride) is False or num.equal(other.centre(), first.centre()) is False:
+        if num.equal(other.stride, first.stride) is False:
+            aligned = False
+            continue
+        if centre is None:
+            centre = first.centre()
+        if num.equal(other.centre(), centre) is False:
             aligned = False
     if all(num.is_concrete(a.size) for a in column):
         return max(column, key=lambda a: a.size), aligned
@@ -276,10 +282,16 @@ def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
         return WHOLE
     axes = []
     for ax, k, s, p, d in zip(f.axes, kernel, stride, pad_before, dilation):
-        k_eff = d * (k - 1) + 1
-        axes.append(AxisField(num.normalize(ax.size + (k_eff - 1) * ax.stride),
-                              num.normalize(ax.stride * s),
-                              num.normalize(ax.padding + p * ax.stride)))
+        k_eff = d * (k - 1) + 1 if type(k) is int and type(d) is int else num.plus(num.times(d, num.plus(k, -1)), 1)
+        if type(ax.size) is int and type(ax.stride) is int and type(ax.padding) is int and type(k_eff) is int \
+                and type(s) is int and type(p) is int:
+            axes.append(AxisField(ax.size + (k_eff - 1) * ax.stride, ax.stride * s, ax.padding + p * ax.stride))
+        elif num.is_concrete(k_eff) and num.is_concrete(s) and num.is_concrete(p):  # symbolic sizes, built directly
+            axes.append(AxisField(num.plus(ax.size, num.scaled(ax.stride, k_eff - 1)), num.scaled(ax.stride, s),
+                                  num.plus(ax.padding, num.scaled(ax.stride, p))))
+        else:  # the same sums and products as ax.size + (k_eff - 1) * ax.stride ..., built directly
+            axes.append(AxisField(num.plus(ax.size, num.prod((num.plus(k_eff, -1), ax.stride))),
+                                  num.prod((ax.stride, s)), num.plus(ax.padding, num.prod((p, ax.stride)))))
     return Field(tuple(axes), aligned=f.aligned)
 
 
@@ -294,7 +306,9 @@ def upsampling_field(fields: tuple, factor, kernel) -> Field:
         return WHOLE
     axes = []
     for ax, s, k in zip(f.axes, factor, kernel):
-        axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.div(ax.stride, s), ax.padding))
+        grown = num.plus(ax.size, num.scaled(ax.stride, k - 1)) if num.is_concrete(k) \
+            else num.normalize(ax.size + (k - 1) * ax.stride)
+        axes.append(AxisField(grown, num.div(ax.stride, s), ax.padding))
     return Field(tuple(axes), aligned=f.aligned)
 
 
@@ -464,16 +478,18 @@ def resolve_padding(padding, kernel, stride, dilation, sizes, name="padding") ->
         return ((0, 0),) * nd
     if padding == "same":
         pads = []
+        # num.plus/times/difference: the sums and products Python's operators would make, built directly when
+        # symbolic (ints as before)
         for L, k, s, d in zip(sizes, kernel, stride, dilation):
-            k_eff = d * (k - 1) + 1
+            k_eff = num.plus(num.times(d, num.plus(k, -1)), 1)
             if num.is_concrete(s) and s == 1:
-                total = k_eff - 1
-            elif isinstance(s, int) and isinstance(k_eff, int) and k_eff >= s:
-                total = num.normalize((num.ceildiv(L, s) - 1) * s + k_eff - L)  # >= k_eff - s >= 0: no max needed
+                total = num.plus(k_eff, -1)
             else:
-                total = num.maximum([(num.ceildiv(L, s) - 1) * s + k_eff - L, 0])
+                total = num.difference(num.plus(num.times(num.plus(num.ceildiv(L, s), -1), s), k_eff), L)
+                if not (isinstance(s, int) and isinstance(k_eff, int) and k_eff >= s):  # >= k_eff - s >= 0 there
+                    total = num.maximum([total, 0])
             before = num.floordiv(total, 2)
-            pads.append((before, num.normalize(total - before)))
+            pads.append((before, num.difference(total, before)))
         return tuple(pads)
     if isinstance(padding, tuple) and len(padding) == 2 and padding[0] == "sides":
         sides = padding[1]
@@ -507,13 +523,18 @@ def _symbolic_window_output(size, kernel, stride, pads, dilation, ceil_mode, wha
 
 def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     before, after = pads
-    k_eff = dilation * (kernel - 1) + 1
-    padded = size + (before + after)
-    if not num.can_be_positive(size + (before + after - k_eff + 1)):
+    if type(kernel) is int and type(dilation) is int and type(before) is int and type(after) is int:
+        k_eff = dilation * (kernel - 1) + 1
+        extra = before + after - k_eff
+    else:  # a symbolic kernel or padding: the same sums and products, built directly
+        k_eff = num.plus(num.times(dilation, num.plus(kernel, -1)), 1)
+        extra = num.difference(num.plus(before, after), k_eff)
+    if not num.can_be_positive(num.plus(size, num.plus(extra, 1))):
+        padded = size + (before + after)
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
-    span = size + (before + after - k_eff)
+    span = num.plus(size, extra)
     if ceil_mode:
         if not num.is_concrete(size) and all(isinstance(x, int) for x in (before, after, k_eff, stride)) \
                 and after < k_eff:
@@ -521,7 +542,7 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
             # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
             # one floor, which stays one floor through any chain of pools.
-            return num.normalize(num.floordiv(size + (before - 1 + min(after + stride - k_eff, 0)), stride) + 1)
+            return num.plus(num.floordiv(num.plus(size, before - 1 + min(after + stride - k_eff, 0)), stride), 1)
         out = num.ceildiv(span, stride) + 1
         # PyTorch: the last window must start inside the input or its left padding.
         if num.is_concrete(out):
@@ -531,4 +552,4 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             s = num.sympy()
             out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
         return num.normalize(out)
-    return num.normalize(num.floordiv(span, stride) + 1)
+    return num.plus(num.floordiv(span, stride), 1)

@@ -141,7 +141,10 @@ class ConvTranspose(Layer):
         c_in, sizes, k, s, p, op, d = self.geometry(a, ins)
         out = []
         for L, kk, ss, pp, oo, dd in zip(sizes, k, s, p, op, d):
-            size = num.normalize((L - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1)
+            if not num.is_concrete(L) and all(num.is_concrete(x) for x in (ss, pp, dd, kk, oo)):  # built directly
+                size = num.plus(num.scaled(num.plus(L, -1), ss), -2 * pp + dd * (kk - 1) + oo + 1)
+            else:
+                size = num.normalize((L - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1)
             if num.positive(size) is False:
                 raise RuleError(f"output size {num.show(size)} is not positive (padding {num.show(pp)} too large)")
             out.append(size)
@@ -161,7 +164,11 @@ class ConvTranspose(Layer):
         # Every input pixel scatters a kernel into the output: in_pixels x in_ch x out_ch/groups x kernel
         # (the count torch.utils.flop_counter uses for transposed convolutions).
         c_in, sizes, k, *_ = self.geometry(a, ins)
-        ops = {CONV: num.normalize(numel(sizes) * c_in * num.div(a.out, a.groups) * numel(k))}
+        factors = (numel(sizes), c_in, num.div(a.out, a.groups), numel(k))
+        if all(num.is_concrete(f) for f in factors):
+            ops = {CONV: num.normalize(factors[0] * factors[1] * factors[2] * factors[3])}
+        else:  # one product at a time, as sympy's Mul of each pair would build them
+            ops = {CONV: num.prod((num.prod((num.prod(factors[:2]), factors[2])), factors[3]))}
         if a.bias:
             ops[BIAS] = numel(out)
         return ops

@@ -58,7 +58,7 @@ class Linear(LastAxisField, Layer):
         return {}
 
     def ops(self, a, ins, out):
-        ops = {LINEAR: num.normalize(numel(ins[0]) * a.out)}
+        ops = {LINEAR: num.times(numel(ins[0]), a.out)}
         if a.bias:
             ops[BIAS] = numel(out)
         return ops

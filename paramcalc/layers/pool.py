@@ -98,9 +98,10 @@ class _Adaptive(NoParams, Layer):
             else:
                 k = num.ceildiv(L, o)
                 if num.divisible(L, o) is not True:
-                    k = num.normalize(k + 1)
+                    k = num.plus(k, 1)
             s = num.div(L, o)
-            axes.append(AxisField(num.normalize(ax.size + (k - 1) * ax.stride), num.normalize(ax.stride * s),
+            # ax.size + (k - 1) * ax.stride and ax.stride * s, built directly when symbolic
+            axes.append(AxisField(num.plus(ax.size, num.times(num.plus(k, -1), ax.stride)), num.times(ax.stride, s),
                                   ax.padding))
         return Field(tuple(axes), aligned=f.aligned)
 

@@ -267,10 +267,11 @@ class Crop(NoParams, NoOps, Layer):
             raise RuleError("needs a size, or a second input whose spatial size it crops to")
         offsets = []
         for i, (L, t) in enumerate(zip(sizes, target)):
-            if num.nonnegative(L - t) is False:
+            margin = num.difference(L, t)  # L - t (built directly when symbolic)
+            if num.nonnegative(margin) is False:
                 raise RuleError(f"cannot crop {num.show(L)} pixels to {num.show(t)}: the target is larger")
-            off = per_axis(a.offset, len(sizes), "offset")[i] if a.offset is not None else num.floordiv(L - t, 2)
-            if num.nonnegative(L - t - off) is False:
+            off = per_axis(a.offset, len(sizes), "offset")[i] if a.offset is not None else num.floordiv(margin, 2)
+            if num.nonnegative(num.difference(margin, off)) is False:
                 raise RuleError(f"offset {num.show(off)} + size {num.show(t)} runs past the input's {num.show(L)}")
             offsets.append(off)
         return tuple(target), offsets
