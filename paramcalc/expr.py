@@ -8,7 +8,6 @@ functions min, max, floor and ceil. Never ``eval``, never ``sympify`` on file te
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -122,6 +121,8 @@ def _eval(node, env, text):
         return v if isinstance(v, int) else num.normalize(Fraction(repr(v)))
     if isinstance(node, ast.Name):
         if node.id not in env:
+            import difflib  # only for a 'did you mean' hint: kept off the start-up path
+
             hint = difflib.get_close_matches(node.id, list(env), n=1)
             declared = ", ".join(sorted(env)) or "none"
             extra = f"; did you mean '{hint[0]}'?" if hint else f" (declared: {declared})"

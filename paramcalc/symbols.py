@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Callable, Mapping
 
@@ -20,6 +19,8 @@ REFERENCE_WORDS = ("prev", "in")
 
 def suggest(word, candidates) -> str:
     """'; did you mean 'x'?' for the closest candidate, or ''."""
+    import difflib  # only for a 'did you mean' hint: kept off the start-up path
+
     hint = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1)
     return f"; did you mean '{hint[0]}'?" if hint else ""
 

@@ -14,10 +14,9 @@ Optional: sequence(a, ins, out) -> (tokens, key/value cache elements) for self-a
 
 from __future__ import annotations
 
-import difflib
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping
 
 from .. import num
 from ..errors import RuleError
@@ -87,6 +86,8 @@ def read_attr(name: str, spec: Attr, raw, env: Mapping[str, Any]):
         return out if isinstance(raw, list) else out[0]
     if kind == "choice":
         if raw not in spec.choices:
+            import difflib  # only for a 'did you mean' hint: kept off the start-up path
+
             hint = difflib.get_close_matches(str(raw), [str(c) for c in spec.choices], n=1)
             extra = f"; did you mean '{hint[0]}'?" if hint else ""
             raise RuleError(f"{name} must be one of {', '.join(map(str, spec.choices))}, got {raw!r}{extra}")
@@ -102,6 +103,8 @@ def read_attr(name: str, spec: Attr, raw, env: Mapping[str, Any]):
         if isinstance(raw, str) and raw in ("same", "valid"):
             return raw
         if isinstance(raw, str) and raw.isidentifier() and raw not in env:
+            import difflib  # only for a 'did you mean' hint: kept off the start-up path
+
             hint = difflib.get_close_matches(raw, ["same", "valid", *env], n=1)
             raise RuleError(f"{name} must be a size, a list of sizes, 'same' or 'valid', got '{raw}'"
                             + (f"; did you mean '{hint[0]}'?" if hint else ""))
