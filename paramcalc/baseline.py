@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from . import __version__, num
 from .budget import Outcome, SymbolicTotal, fmt_percent
 from .engine import Analysis
 from .errors import UsageError
+from .records import record
 
 SCHEMA = 1
 RECORDED = ("params", "trainable_params", "buffers", "macs", "flops", "weight_bytes", "activation_bytes",
@@ -46,7 +46,7 @@ def _require_number(analysis: Analysis, label: str, value, purpose: str) -> None
                             f"(a default under `symbols:` or --set NAME=VALUE)", file=analysis.file)
 
 
-def record(analysis: Analysis) -> dict:
+def model_entry(analysis: Analysis) -> dict:
     """One model's entry in a lock file; a total that is still symbolic cannot be recorded."""
     totals = {}
     for key in RECORDED:
@@ -59,10 +59,10 @@ def record(analysis: Analysis) -> dict:
 def snapshot(analyses, *, batch: int, dtype: str) -> dict:
     """The lock-file document for ``analyses`` (measured at ``batch`` and ``dtype``)."""
     return {"schema": SCHEMA, "tool": "paramcalc", "paramcalc_version": __version__, "batch": batch, "dtype": dtype,
-            "models": {model_key(a.file): record(a) for a in analyses}}
+            "models": {model_key(a.file): model_entry(a) for a in analyses}}
 
 
-@dataclass(frozen=True)
+@record
 class Baseline:
     file: str
     batch: int
@@ -93,7 +93,7 @@ def load_baseline(path) -> Baseline:
     return Baseline(file, int(data.get("batch", 1)), str(data.get("dtype", "fp32")), data["models"])
 
 
-@dataclass(frozen=True)
+@record
 class Delta:
     """One total of one model, before (baseline) and now."""
 

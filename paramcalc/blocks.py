@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
 
 from .errors import RuleError
 from .expr import ExprError, evaluate, parse
 from .layers import REGISTRY
+from .records import record
 from .spec import LineDict
 from .symbols import NAME, REFERENCE_WORDS, is_symbol_name, suggest
+
+TYPE_CHECKING = False  # typing is not imported at run time: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 BLOCK_KEYS = ("args", "inputs", "layers", "description")
 NOT_VALUES = ("name", "note", "input", "inputs")   # layer keys whose values are names, not argument values
@@ -23,7 +26,7 @@ WHOLE_USE = "whole value"     # `padding: pad`, `kernel: k` - the argument is an
 ARITHMETIC_USE = "arithmetic"  # `out: 4*c` - the argument is computed with, so it must be a number
 
 
-@dataclass(frozen=True)
+@record
 class Use:
     kind: str
     text: str      # 'out: 4*c'

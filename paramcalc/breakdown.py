@@ -7,13 +7,13 @@ thop's 4,133,742,592.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from . import num
 from .layers import CATEGORIES
+from .records import record
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     name: str
     type: str
@@ -22,7 +22,7 @@ class Row:
     scope: tuple = ()
 
 
-@dataclass(frozen=True)
+@record
 class Breakdown:
     title: str
     columns: tuple      # headings

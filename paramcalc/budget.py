@@ -16,7 +16,6 @@ import difflib
 import math
 import re
 import sys
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -24,6 +23,7 @@ from typing import Any, Callable, Mapping
 from . import num
 from .engine import DTYPE_BYTES, Analysis, Totals
 from .errors import RuleError, SpecError, UsageError
+from .records import field, record
 
 DECIMAL_UNITS = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BINARY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -140,7 +140,7 @@ def fmt_percent(x) -> str:
 
 # --------------------------------------------------------------------------------------------------- metrics
 
-@dataclass(frozen=True)
+@record
 class Metric:
     """A budgetable quantity: how to read it from the totals, how to parse a limit, and which way is bad."""
 
@@ -190,7 +190,7 @@ BUDGET_KEYS = tuple(METRICS) + SETTINGS
 
 # --------------------------------------------------------------------------------------------------- specs
 
-@dataclass(frozen=True)
+@record
 class Limit:
     """One budget: a metric, its limit, and where it was written (file and line; line 1 for the command line)."""
 
@@ -202,7 +202,7 @@ class Limit:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class BudgetSet:
     """Limits measured at one batch size and dtype (None: the command line's --batch/--dtype)."""
 
@@ -285,7 +285,7 @@ def from_command_line(values: Mapping[str, Any], batch: int | None = None, dtype
 
 # --------------------------------------------------------------------------------------------------- pyproject
 
-@dataclass(frozen=True)
+@record
 class Config:
     """`[tool.paramcalc]` of a pyproject.toml: default paths, budgets per set of globs, baseline and growth."""
 
@@ -450,7 +450,7 @@ def _relative(path: Path) -> str:
 
 # --------------------------------------------------------------------------------------------------- evaluation
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """One model checked against one budget."""
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from .errors import SpecError
 
+TYPE_CHECKING = False  # typing is not imported at run time
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -13,7 +13,6 @@ read at all is an error.
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,12 +22,13 @@ from .budget import BudgetSet, Config, Outcome, SymbolicTotal, evaluate, from_ar
 from .engine import Analysis, analyze
 from .errors import ParamcalcError, SpecError, UsageError
 from .graph import build_graph
+from .records import field, record
 from .spec import load_file
 
 _GLOB_CHARS = set("*?[")
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """Unusable input: a file that cannot be read or built, a malformed budget, a total that stays symbolic."""
 
@@ -43,13 +43,13 @@ class Problem:
         return cls(file, None, f"{file}: {e}" if file and file not in str(e) else str(e))
 
 
-@dataclass(frozen=True)
+@record
 class Skipped:
     file: str
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class ModelResult:
     """One architecture: its outcomes (one per budget) and its totals against the baseline."""
 
@@ -61,7 +61,7 @@ class ModelResult:
     notes: tuple = ()
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     models: tuple
     errors: tuple = ()
@@ -318,7 +318,7 @@ def run_snapshot(paths, *, overrides: dict | None = None, batch: int = 1, dtype:
             continue
         declaring |= _declared(model.raw)
         free = _free_symbols(model.raw, overrides)
-        if free and path.resolve() not in explicit:  # named on its own, record() says why not
+        if free and path.resolve() not in explicit:  # named on its own, model_entry() says why not
             skipped.append(Skipped(str(path), _symbolic_reason(free)))  # known unbuilt: sympy is not loaded
             continue
         analysis = model.analysis(batch, dtype)

@@ -11,7 +11,6 @@ are exact and simplified (``18/25``). Display lives in paramcalc/render/compare_
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -21,10 +20,11 @@ from .bundled import resolve
 from .engine import Analysis, ReceptiveField, analyze, collapse
 from .errors import ParamcalcError, SpecError, UsageError
 from .graph import build_graph, declared_symbols, parse_value
+from .records import record, replace
 from .spec import load_file
 
 
-@dataclass(frozen=True)
+@record
 class Cell:
     """One quantity of one design: exact with the --set symbols kept symbolic (expr), and with their values."""
 
@@ -32,7 +32,7 @@ class Cell:
     value: Any
 
 
-@dataclass(frozen=True)
+@record
 class Design:
     """One compared design, analysed with the --set symbols symbolic (``exact``) and with their values (``valued``)."""
 
@@ -45,7 +45,7 @@ class Design:
     ignored: tuple = ()          # --set names this design does not declare
 
 
-@dataclass(frozen=True)
+@record
 class Quantity:
     """One line of the side-by-side totals; ``ratios`` are to the first design (None where undefined)."""
 
@@ -56,7 +56,7 @@ class Quantity:
     ratios: tuple | None         # None for quantities without a ratio (shapes, names)
 
 
-@dataclass(frozen=True)
+@record
 class StagePart:
     """One design's share of a stage row."""
 
@@ -70,14 +70,14 @@ class StagePart:
     share: Cell                  # params / the design's total params
 
 
-@dataclass(frozen=True)
+@record
 class StageRow:
     key: str                     # the name rows are aligned by
     parts: tuple                 # StagePart or None (missing in that design), one per design
     params_ratios: tuple         # to the first design's params in this row; None where undefined or missing
 
 
-@dataclass(frozen=True)
+@record
 class Comparison:
     designs: tuple
     settings: tuple              # (name, value) from --set

@@ -8,15 +8,15 @@ Only models with symbols get here, so sympy is already loaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from . import num
+from .records import record
 
 SCAN = 512          # values 1..SCAN of the symbol are checked exactly
 MIN_CHECKED = 64    # a period must be confirmed over at least this many values
 
 
-@dataclass(frozen=True)
+@record
 class Constraint:
     """A condition on the symbols without which some merge's inputs would not line up."""
 

@@ -18,11 +18,11 @@ layer and multiplies it by a weight; ``affine`` is the weight used instead when 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from . import num
 from .errors import UsageError
+from .records import record
 
 # Quantities a term can take per layer, besides the engine's categories (see paramcalc/layers/base.py):
 INPUT = "input"          # elements of the layer's first input (x batch)
@@ -32,7 +32,7 @@ SOFTMAX_ROWS = "softmax_ops"           # exp + add + divide along the softmax ax
 AVG_WINDOWS = "avg_windows"            # inputs (and, with count_include_pad, padding) inside average-pool windows
 
 
-@dataclass(frozen=True)
+@record
 class Term:
     """weight x quantity, summed over the layers the term selects."""
 
@@ -53,7 +53,7 @@ class Term:
         return f"{self.quantity} of {where}"
 
 
-@dataclass(frozen=True)
+@record
 class Convention:
     """How one tool counts: its compute figure as weighted terms, and what it calls parameters."""
 
@@ -171,7 +171,7 @@ PROFILES: dict[str, Convention] = {c.name: c for c in (
 DEFAULT = "paramcalc"
 
 
-@dataclass(frozen=True)
+@record
 class ConventionTotals:
     """An analysis counted the way one tool counts it."""
 

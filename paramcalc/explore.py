@@ -7,11 +7,11 @@ weight and activation memory and the receptive field, all exact ints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from . import num
 from .errors import ParamcalcError, UsageError
+from .records import record
 
 def parse_quantity(text, what: str = "value") -> int:
     """'5M' -> 5_000_000, '1G' -> 10**9, '4Mi' -> 4_194_304, '256MiB' -> 268_435_456; exact, never a float.
@@ -27,7 +27,7 @@ def parse_quantity(text, what: str = "value") -> int:
         raise UsageError(f"{what}: {e}") from None
 
 
-@dataclass(frozen=True)
+@record
 class Point:
     """The totals at one combination of symbol values."""
 

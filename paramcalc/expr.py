@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Mapping
 
 from . import num
 from .errors import RuleError, shorten
+from .records import record
+
+TYPE_CHECKING = False  # typing is not imported at run time: annotations only
+if TYPE_CHECKING:
+    from typing import Mapping
 
 MAX_TEXT = 200
 MAX_EXPONENT = 64
@@ -29,7 +32,7 @@ class ExprError(RuleError):
     """An expression that is not allowed or cannot be evaluated."""
 
 
-@dataclass(frozen=True)
+@record
 class Expr:
     """A parsed, validated expression."""
 

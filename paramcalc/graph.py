@@ -8,8 +8,6 @@ Nodes keep the line they were declared on, so every later error can point at it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any, Mapping
 
 from . import num
 from .blocks import argument_uses, bind_arguments, block_inputs, numbers_only, read_blocks, unused_arguments
@@ -17,10 +15,15 @@ from .collector import paused
 from .errors import RuleError, SpecError
 from .expr import evaluate
 from .layers import REGISTRY, REQUIRED, Attrs, canonical, read_attr
+from .records import field, record
 from .references import Names
 from .spec import LineDict, load_file
 from .symbols import NAME as _NAME
 from .symbols import REFERENCE_WORDS, bind_symbols, block_symbols, declared_symbols, parse_value, suggest
+
+TYPE_CHECKING = False  # typing is not imported at run time: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 __all__ = ["Graph", "Node", "build_graph", "declared_symbols", "load_graph", "parse_value", "used_at"]
 
@@ -33,7 +36,7 @@ TOP_LEVEL_KEYS = ("name", "description", "source", "notes", "symbols", "input", 
 LAYER_KEYS = ("type", "name", "input", "inputs", "repeat", "trainable", "note", "tie")
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """One layer of the expanded graph."""
 
@@ -49,7 +52,7 @@ class Node:
     tie: str | None = None    # an earlier layer whose tensors of the same name and shape this layer shares
 
 
-@dataclass(frozen=True)
+@record
 class Graph:
     """A validated architecture: inputs, nodes in topological order, outputs."""
 

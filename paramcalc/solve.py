@@ -9,17 +9,17 @@ Values that break a derived shape constraint (H % 32 == 0) are skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from . import num
 from .errors import UsageError
 from .explore import Evaluator, Point
+from .records import record
 
 LIMIT = 2**40        # no symbol is searched beyond this
 SCAN_LIMIT = 4096    # a non-monotone search is redone by scanning up to this many values
 
 
-@dataclass(frozen=True)
+@record
 class Budgets:
     max_params: int | None = None
     max_macs: int | None = None
@@ -43,7 +43,7 @@ class Budgets:
         return any(x is not None for x in (self.max_params, self.max_macs, self.max_activation_bytes))
 
 
-@dataclass(frozen=True)
+@record
 class Solution:
     symbol: str
     value: int | None            # the answer (None: no value keeps every budget)

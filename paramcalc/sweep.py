@@ -6,10 +6,10 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass
 
 from .errors import UsageError
 from .explore import Evaluator, Point
+from .records import record
 
 MAX_POINTS = 1_000_000          # combinations evaluated from the compiled closed forms (a few seconds per 100,000)
 MAX_CONCRETE_POINTS = 10_000    # with --method concrete, each combination is a whole analysis
@@ -42,7 +42,7 @@ def parse_grid(spec: str) -> tuple:
     return name, tuple(out)
 
 
-@dataclass(frozen=True)
+@record
 class Sweep:
     symbols: tuple
     points: tuple            # Point per combination, in the order of the grids (last symbol varies fastest)

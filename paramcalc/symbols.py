@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
 
 from . import num
 from .errors import RuleError, UsageError
 from .expr import ExprError, evaluate
 from .spec import LineDict
+
+TYPE_CHECKING = False  # typing is not imported at run time: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 REFERENCE_WORDS = ("prev", "in")

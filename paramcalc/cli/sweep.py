@@ -47,10 +47,10 @@ def sweep(target, grids, sets, fmt, convention, method, max_rows, batch, dtype):
     else:
         total = len(result.points)
         if total > max_rows:  # a table of 100,000 rows helps nobody: an even sample, and where the rest is
-            import dataclasses
+            from ..records import replace
 
             picked = sorted({round(i * (total - 1) / (max_rows - 1)) for i in range(max_rows)})
-            result = dataclasses.replace(result, points=tuple(result.points[i] for i in picked))
+            result = replace(result, points=tuple(result.points[i] for i in picked))
         render.table(result, None, convention)
         if total > max_rows:
             click.echo(f"{len(result.points)} of {total:,} rows shown, evenly spaced (--rows N to change; "

@@ -9,9 +9,9 @@ y positions with room for group labels. Pure Python, no Graphviz: ResNet-152 at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .model import Diagram, node_lines
+from ..records import record
 
 CHAR_WIDTH = 6.4      # px per character of the 11px sans-serif label font (a generous average)
 LINE_HEIGHT = 14
@@ -24,7 +24,7 @@ MARGIN = 16
 SWEEPS = 6
 
 
-@dataclass(frozen=True)
+@record
 class Box:
     x: float          # left
     y: float          # top
@@ -36,7 +36,7 @@ class Box:
         return self.x + self.w / 2
 
 
-@dataclass(frozen=True)
+@record
 class Layout:
     width: float
     height: float

@@ -6,10 +6,10 @@ groups drawn around their members. Every writer prints from a Diagram (and a Lay
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 
 from .. import num
 from ..engine import Analysis
+from ..records import record, replace
 from ..render import field_text, shape_text
 
 MERGE_TYPES = ("add", "concat", "multiply")
@@ -29,7 +29,7 @@ FAMILIES = {
 FAMILY_OF = {t: family for family, types in FAMILIES.items() for t in types}
 
 
-@dataclass(frozen=True)
+@record
 class DiagramNode:
     id: str                 # unique: a layer's or group's full name, or a graph input's name
     name: str               # the full dotted name
@@ -48,7 +48,7 @@ class DiagramNode:
     is_output: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class DiagramGroup:
     id: str
     type: str               # the block type, or the layer type of a repeat group
@@ -58,7 +58,7 @@ class DiagramGroup:
     members: int
 
 
-@dataclass(frozen=True)
+@record
 class Diagram:
     name: str
     nodes: tuple

@@ -10,10 +10,11 @@ matched against the table.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ..records import record
 
 
-@dataclass(frozen=True)
+@record
 class GpuPeak:
     name: str
     pattern: str             # regular expression on the device name

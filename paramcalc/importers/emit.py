@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
 import yaml
 
 from ..layers import REGISTRY
+from ..records import replace
 from .model import ImportedModel, Op
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")

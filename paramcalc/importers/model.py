@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from ..errors import ParamcalcError
+from ..records import field, record
 
 
 class ImportError_(ParamcalcError):
     """A model that cannot be imported: one line, exit code 2."""
 
 
-@dataclass(frozen=True)
+@record
 class Op:
     """One paramcalc layer found in the source.
 
@@ -36,7 +36,7 @@ class Op:
         return ".".join((self.scope[-1], self.local)) if self.scope else self.local
 
 
-@dataclass(frozen=True)
+@record
 class Unmapped:
     """An operation with no entry in the mapping table, and where it is."""
 
@@ -54,7 +54,7 @@ class Unmapped:
         return text
 
 
-@dataclass(frozen=True)
+@record
 class ImportedModel:
     name: str
     source: str                           # the `source:` line

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .emit import write_yaml
 from .model import ImportedModel
 from .proof import Proof, analyse_text, check_structure, compare_outputs
+from ..records import record
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     text: str
     model: ImportedModel

@@ -4,11 +4,11 @@ weights loaded into to_torch(file) and the outputs compared on a random input.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .. import num
 from ..errors import ParamcalcError
 from .model import ImportedModel, ImportError_
+from ..records import record
 
 
 class ProofError(ParamcalcError):
@@ -17,7 +17,7 @@ class ProofError(ParamcalcError):
     exit_code = 1
 
 
-@dataclass(frozen=True)
+@record
 class Proof:
     layers: int
     params: int

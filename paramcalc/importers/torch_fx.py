@@ -12,11 +12,11 @@ import importlib.util
 import inspect
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
 from .model import ImportedModel, ImportError_, Op, Unmapped, drop_defaults, unmapped_error
+from ..records import record
 
 TORCH_HINT = "PyTorch is not installed; importing a PyTorch model needs it: pip install torch (or pip install '.[torch]' from a paramcalc checkout)"
 BATCH = 2  # traced batch: 2, so that an operation that mixes the batch axis into others shows as a changed size
@@ -71,7 +71,7 @@ def _norm_dims(m):
     return len(m.normalized_shape)
 
 
-@dataclass(frozen=True)
+@record
 class ModuleRule:
     """A torch.nn class -> a layer type; ``attrs``: paramcalc attribute -> the module's attribute name, or a
     function of the module; ``requires``: (module attribute, allowed values, why) that must hold."""
@@ -791,7 +791,7 @@ def _piece_of(node, pieces):
 SKIP = object()
 
 
-@dataclass(frozen=True)
+@record
 class Pattern:
     """A chain of traced operations (each the only reader of the one before) that is one paramcalc layer:
     ``steps`` are method / function names, ``layer`` builds (type, attrs) from the chain's shapes with batch,

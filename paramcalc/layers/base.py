@@ -15,12 +15,15 @@ Optional: sequence(a, ins, out) -> (tokens, key/value cache elements) for self-a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
 
 from .. import num
 from ..errors import RuleError
 from ..expr import evaluate
+from ..records import record
+
+TYPE_CHECKING = False  # typing is not imported at run time: annotations only
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Mapping
 
 Shape = tuple  # of int | sympy.Expr, without the batch axis
 
@@ -45,7 +48,7 @@ MAC_CATEGORIES = (CONV, LINEAR, ATTENTION)
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
+@record
 class Attr:
     """One attribute of a layer type: how to read it from YAML, and its default (REQUIRED if none)."""
 
@@ -168,7 +171,7 @@ def once_per_input(geometry):
 # ------------------------------------------------------------------------------------------ receptive fields
 
 
-@dataclass(frozen=True)
+@record
 class AxisField:
     """Receptive field along one spatial axis, in input pixels (Araujo, Norris & Sim, Distill 2019).
 
@@ -184,7 +187,7 @@ class AxisField:
         return num.difference(num.div(num.plus(self.size, -1), 2), self.padding)
 
 
-@dataclass(frozen=True)
+@record
 class Field:
     """A receptive field: one AxisField per spatial axis, or the whole input (after global pooling, flatten, linear)."""
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from dataclasses import dataclass
-from typing import Callable
+
+from ..records import record
+
+TYPE_CHECKING = False  # typing is not imported at run time: annotations only
+if TYPE_CHECKING:
+    from typing import Callable
 
 PIPE_WIDTH = 200  # the width when stdout is not a terminal and COLUMNS is unset (rich's choice before, kept)
 
 BOLD, DIM, ITALIC, YELLOW = "1", "2", "3", "33"
 
 
-@dataclass(frozen=True)
+@record
 class Column:
     """One column: its header, alignment, and what may happen to it when the table is too wide.
 
@@ -37,7 +41,7 @@ class Column:
     drop: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     """Cells and their style: '' plain, 'group' (a block's header: first cell bold, the rest dim), 'bold', 'dim'."""
 
@@ -45,7 +49,7 @@ class Row:
     style: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Terminal:
     """Where text goes, how wide it may be, and whether it may carry colour."""
 
@@ -89,7 +93,7 @@ def _total(widths) -> int:
     return sum(widths) + (n + 1) + 2 * (n - 1)  # cells, n+1 rules, one space each side except at the edges
 
 
-@dataclass(frozen=True)
+@record
 class Layout:
     columns: tuple           # indices of the columns shown
     headers: tuple
