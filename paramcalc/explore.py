@@ -7,8 +7,6 @@ weight and activation memory and the receptive field, all exact ints.
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import num
 from .errors import ParamcalcError, UsageError
 from .records import record

@@ -8,7 +8,7 @@ import math
 import time
 
 from .errors import UsageError
-from .explore import Evaluator, Point
+from .explore import Evaluator
 from .records import record
 
 MAX_POINTS = 1_000_000          # combinations evaluated from the compiled closed forms (a few seconds per 100,000)

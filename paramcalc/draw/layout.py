@@ -95,7 +95,6 @@ def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
 def layout(diagram: Diagram, receptive_field: bool = False) -> Layout:
     """Positions for every node, group and edge of ``diagram`` (top to bottom, inputs first)."""
     ids = [n.id for n in diagram.nodes]
-    by_id = {n.id: n for n in diagram.nodes}
     preds: dict = {v: [] for v in ids}
     for u, v in diagram.edges:
         preds[v].append(u)

@@ -19,7 +19,7 @@ def table(bd: Breakdown, console=None, term=None, notes=()) -> None:
     (kept for callers of the rich-based version)."""
     import sys
 
-    from .grid import BOLD, Column, Row, draw, terminal
+    from .grid import Column, Row, draw, terminal
 
     term = term or terminal()
     columns = [Column("Layer", min_width=12), Column("Type", min_width=6, drop=0)]

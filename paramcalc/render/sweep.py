@@ -70,5 +70,5 @@ def table(s, console=None, convention=None, term=None) -> None:
         out.append(f"  {label.ljust(width)}  {sparkline(values)}  {ratio}")
     if s.constraints:
         bad = sum(1 for p in s.points if not p.constraints_ok)
-        out.append(f"shape constraints: {'; '.join(s.constraints)}" + (f" (rows marked * break them)" if bad else ""))
+        out.append(f"shape constraints: {'; '.join(s.constraints)}" + (" (rows marked * break them)" if bad else ""))
     sys.stdout.write("\n".join(out) + "\n")
