@@ -190,6 +190,7 @@ def test_a_dataclass_may_subclass_a_record_and_a_record_no_record():
 
     obj = Labelled(1, 2, "p", "blue")
     assert [f.name for f in dataclasses.fields(obj)] == ["x", "y", "label", "colour"]
+    assert records.replace(obj, x=5) == Labelled(5, 2, "p", "blue")
     assert repr(obj).endswith("Labelled(x=1, y=2, label='p', colour='blue')")
     with pytest.raises(TypeError, match="records do not support"):
         @record
