@@ -96,7 +96,62 @@ def floordiv(a, b):
 def _floordiv(a, b: int):
     if b == 1 and _whole(a):
         return a
-    return _floor(_product((_unnest_floor(a),), Fraction(1, b)))
+    out = _built_directly(_floor_of_quotient, a, b)
+    return _floor(_product((_unnest_floor(a),), Fraction(1, b))) if out is None else out
+
+
+def _floor_of_quotient(a, b: int):
+    """What ``_floor(_product((_unnest_floor(a),), Fraction(1, b)))`` builds, without building the unnested sum
+    and the quotient on the way: a's terms (a lone floor's argument opened in place of the floor, as
+    ``_unnest_floor`` does) are read once into coefficients, like terms summed as ``_combination`` would, each
+    divided by b and split into its whole part (outside the floor) and the rest (inside), as ``_floor`` does.
+    None wherever those functions would take another path (then they are called)."""
+    s = sympy()
+    functions = _size_functions()
+    terms = s.Add.make_args(a)
+    floors = [t for t in terms if isinstance(t, s.floor)]
+    if len(floors) == 1:
+        others = [t for t in terms if t is not floors[0]]
+        if not all(_whole(t) for t in others):
+            return None
+        terms = (*s.Add.make_args(floors[0].args[0]), *others)
+    constant = 0
+    coefficients: dict = {}
+    for t in terms:
+        if t.is_Rational:
+            constant += t.p if t.q == 1 else Fraction(t.p, t.q)
+            continue
+        if t.is_Number:
+            return None
+        if t.is_Mul:
+            c, term = t.as_coeff_Mul()
+            if not c.is_Rational:
+                return None
+            c = c.p if c.q == 1 else Fraction(c.p, c.q)
+        else:
+            c, term = 1, t
+        if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
+                or isinstance(term, functions)):
+            return None
+        coefficients[term] = coefficients.get(term, 0) + c
+    outside, inside = [], []
+    for term, c in coefficients.items():
+        if not c:
+            continue
+        if not _whole(term):
+            return None
+        whole, rest = divmod(c, b)
+        if whole:
+            outside.append((term, whole))
+        if rest:
+            inside.append((term, Fraction(rest, b)))
+    whole, rest = divmod(constant, b)
+    if not inside:
+        return _combination(tuple(outside), whole)  # the constant left inside lies in [0, 1): its floor is 0
+    inner = _combination(tuple(inside), Fraction(rest, b))
+    if inner is None:
+        return None
+    return _combination((*outside, (_whole_floor(inner), 1)), whole)
 
 
 def _unnest_floor(a):
@@ -135,8 +190,39 @@ def _floor(x):
             inside.append((rest, coeff - whole))
     if all(rest is s.S.One for rest, _ in inside):
         return _linear(outside, 0)  # the constant left inside lies in [0, 1): its floor is 0
-    inner = _integer_valued(s.floor(_linear(inside, 0), evaluate=False))
+    inner = _whole_floor(_linear(inside, 0))
     return _linear((*outside, (inner, 1)), 0)
+
+
+_floor_parts = None
+
+
+def _whole_floor(arg):
+    """``floor(arg, evaluate=False)`` told that it is an integer (``_integer_valued``), built directly: sympy's
+    constructor makes a new set of its argument counts and deduces the same assumption table each time (about
+    100 µs of every strided size); here the object gets the same attributes and a copy of that table, deduced
+    once. sympy's own path where this sympy's internals differ; tests/test_symbolic_arithmetic.py checks that the
+    objects are the same."""
+    global _floor_parts
+    s = sympy()
+    try:
+        if _floor_parts is None:
+            proto = s.floor(s.Dummy(integer=True, positive=True), evaluate=False)
+            table = s.floor.default_assumptions.copy()
+            table.deduce_all_facts((("integer", True),))
+            extra = {k: v for k, v in vars(proto).items() if k not in ("_args", "_mhash", "_assumptions")}
+            _floor_parts = (s.core.basic.Basic.__new__, type(table), dict(table), table.rules, extra)
+        new, kb_type, facts, rules, extra = _floor_parts
+        f = new(s.floor, arg)
+        f.__dict__.update(extra)
+        kb = dict.__new__(kb_type)
+        kb.update(facts)
+        kb.rules = rules
+        kb._generator = {}
+        f._assumptions = kb
+        return f
+    except (AttributeError, TypeError):
+        return _integer_valued(s.floor(arg, evaluate=False))
 
 
 def _integer_valued(f):
@@ -524,6 +610,14 @@ def equal(a, b) -> bool | None:
 # odd and even, large, and 8! = 40320, a multiple of every stride up to 8 and of 16, 32, 64 and 128 (FPN's
 # 32*floor((res + 31)/32)/floor((res + 15)/16) - 16 is 0 at multiples of 32, which sympy cannot see in 20 ms).
 _SAMPLES = (1, 2, 3, 2**20 + 1, 40320)
+
+
+SAMPLES = _SAMPLES
+
+
+def value_at(x, v):
+    """The exact value (int or Fraction) of size ``x`` with every symbol at whole number ``v``; None when unknown."""
+    return _value_at(x, v)
 
 
 class _NoValue(Exception):

@@ -75,3 +75,44 @@ def test_a_value_zero_at_a_multiple_of_32_is_not_called_unequal():
     ratio = num.div(num.prod((32, num.ceildiv(H, 32))), num.ceildiv(H, 16))
     assert num.equal(ratio, 16) is None
     assert ratio.subs(H, 224) == 16 and ratio.subs(H, 225) != 16
+
+
+def _floor_by_sympys_constructor(arg):
+    return num._integer_valued(sympy.floor(arg, evaluate=False))
+
+
+@SETTINGS
+@given(atom, st.sampled_from(NUMBERS))
+def test_a_floor_built_directly_is_the_object_sympys_constructor_builds(i, k):
+    arg = _sympy(num.plus(num.scaled(ATOMS[i], k), Fraction(1, 3)))
+    got, expected = num._whole_floor(arg), _floor_by_sympys_constructor(arg)
+    assert type(got) is type(expected) and got == expected and hash(got) == hash(expected)
+    assert sympy.srepr(got) == sympy.srepr(expected) and str(got) == str(expected)
+    assert {k: v for k, v in vars(got).items() if k != "_mhash"} == \
+        {k: v for k, v in vars(expected).items() if k != "_mhash"}
+    assert dict(got._assumptions) == dict(expected._assumptions) and got.is_integer is True
+    assert type(got._assumptions) is type(expected._assumptions)
+    assert got._assumptions._generator == expected._assumptions._generator
+
+
+def _floordiv_by_steps(a, b):
+    """floordiv as built before its direct path: unnest, divide, then take the floor apart."""
+    return num._floor(num._product((num._unnest_floor(a),), Fraction(1, b)))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(atom, st.sampled_from([1, 2, -1, 3, 5, 64, Fraction(1, 2)])), min_size=1, max_size=4),
+       st.sampled_from([0, 1, -7, 5, 31, Fraction(3, 2)]), st.sampled_from([1, 2, 3, 4, 7, 16, 32]))
+def test_floordiv_built_directly_is_what_its_steps_build(parts, number, b):
+    a = _sympy(num.total([*(num.scaled(ATOMS[i], c) for i, c in parts), number]))
+    if a.is_Number:
+        return
+    expected = _floordiv_by_steps(a, b)
+    direct = num._floor_of_quotient(a, b)
+    if direct is not None:
+        assert sympy.srepr(direct) == sympy.srepr(expected)
+    got = num.floordiv(a, b)
+    assert sympy.srepr(_sympy(got)) == sympy.srepr(_sympy(num.normalize(expected)))
+    for v in (1, 2, 5, 37):  # and it is floor(a / b)
+        point = {s: v for s in a.free_symbols}
+        assert _sympy(got).subs(point) == sympy.floor(a.subs(point) / b)
