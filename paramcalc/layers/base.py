@@ -269,6 +269,8 @@ def _merge_column(column: tuple) -> tuple:
         if num.equal(other.stride, first.stride) is False:
             aligned = False
             continue
+        if _centres_meet(other, first):
+            continue
         if centre is None:
             centre = first.centre()
         if num.equal(other.centre(), centre) is False:
@@ -277,6 +279,20 @@ def _merge_column(column: tuple) -> tuple:
         return max(column, key=lambda a: a.size), aligned
     return AxisField(num.maximum(a.size for a in column), first.stride, num.maximum(a.padding for a in column)), \
         aligned
+
+
+def _centres_meet(a: AxisField, b: AxisField) -> bool:
+    """Whether the two fields' centres are equal for some value of the symbols (at one of num's sample points):
+    then ``num.equal`` cannot call them different, and their symbolic centres need not be built (what it costs
+    at every merge of branches with symbolic fields: GoogLeNet's free kernel)."""
+    if num.is_concrete(a.size) and num.is_concrete(a.padding) and num.is_concrete(b.size) \
+            and num.is_concrete(b.padding):
+        return False  # cheap either way: the exact centres are compared
+    for v in num.SAMPLES:
+        values = [num.value_at(x, v) for x in (a.size, a.padding, b.size, b.padding)]
+        if None not in values and values[0] - values[2] == 2 * (values[1] - values[3]):
+            return True
+    return False
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
