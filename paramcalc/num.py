@@ -289,7 +289,7 @@ def _product(expressions: tuple, number):
     out = _built_directly(_monomial_product, expressions, number)
     if out is None and number and len(expressions) == 1 and getattr(expressions[0], "is_Add", False):
         # Mul(k, sum) with a number k != 0, 1 distributes k over the sum's terms
-        out = _built_directly(_combination, ((expressions[0], Fraction(number)),), 0)
+        out = _built_directly(_combination, ((expressions[0], number),), 0)
     return sympy().Mul(*expressions, number) if out is None else out
 
 
@@ -324,7 +324,7 @@ def _monomial_product(expressions: tuple, number):
                 exponent = exponent.p
             else:
                 base, exponent = factor, 1
-            if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
+            if not (base.is_Symbol or (base.is_Add and not _is_number(base)) or isinstance(base, functions)):
                 return None
             powers[base] = powers.get(base, 0) + exponent
     if not coeff or not powers:
@@ -339,7 +339,7 @@ def _monomial_product(expressions: tuple, number):
         parts.insert(0, _rational(coeff))
     if len(parts) == 1:
         return parts[0]
-    return s.Mul._exec_constructor_postprocessors(s.Mul._from_args(parts, True))
+    return _postprocessed(s.Mul, s.Mul._from_args(parts, True))
 
 
 def total(xs: Iterable) -> Number:
@@ -480,7 +480,35 @@ def _combination(pairs: tuple, number):
         return s.S.Zero
     if len(terms) == 1:
         return terms[0]
-    return s.Add._exec_constructor_postprocessors(s.Add._from_args(terms, True))
+    return _postprocessed(s.Add, s.Add._from_args(terms, True))
+
+
+_no_postprocessor: set = set()
+_postprocessor_count = -1
+
+
+def _postprocessed(cls, obj):
+    """``cls._exec_constructor_postprocessors(obj)``, skipped where no argument's type has a constructor
+    postprocessor (none of the types sizes are built of has one; matrices and vectors do): that lookup costs a
+    cached call per argument."""
+    global _postprocessor_count
+    mapping = sympy().Basic._constructor_postprocessor_mapping
+    if len(mapping) != _postprocessor_count:  # a module registered one since: look again
+        _no_postprocessor.clear()
+        _postprocessor_count = len(mapping)
+    for a in obj.args:
+        t = type(a)
+        if t not in _no_postprocessor:
+            if any(c in mapping for c in t.__mro__):
+                return cls._exec_constructor_postprocessors(obj)
+            _no_postprocessor.add(t)
+    return obj
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_number(x) -> bool:
+    """``x.is_number`` (a walk of the whole expression each time it is asked), remembered."""
+    return x.is_number
 
 
 def _rational(c):
@@ -628,7 +656,7 @@ def _value_at(x, v):
     """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
     or None when ``x`` holds something this walk does not evaluate."""
     if is_concrete(x):
-        return Fraction(x)
+        return x
     try:
         return _value(x, v)
     except (_NoValue, ZeroDivisionError):
@@ -637,28 +665,30 @@ def _value_at(x, v):
 
 @functools.lru_cache(maxsize=65536)
 def _value(x, v):
+    """The value as an int where it is whole, else a Fraction (int arithmetic is several times faster)."""
     s = sympy()
     if x.is_Number:
         if x.is_Rational:
-            return Fraction(int(x.p), int(x.q))
+            return int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))
         raise _NoValue
     if x.is_Symbol:
         if x.is_integer and x.is_positive:
-            return Fraction(v)
+            return v
         raise _NoValue
     if x.is_Add:
-        return sum((_value(a, v) for a in x.args), Fraction(0))
+        return sum(_value(a, v) for a in x.args)
     if x.is_Mul:
-        out = Fraction(1)
+        out = 1
         for a in x.args:
             out *= _value(a, v)
         return out
     if x.is_Pow and x.exp.is_Integer:
-        return _value(x.base, v) ** int(x.exp)
+        e = int(x.exp)
+        return Fraction(_value(x.base, v)) ** e if e < 0 else _value(x.base, v) ** e
     if isinstance(x, s.floor):
-        return Fraction(math.floor(_value(x.args[0], v)))
+        return math.floor(_value(x.args[0], v))
     if isinstance(x, s.ceiling):
-        return Fraction(math.ceil(_value(x.args[0], v)))
+        return math.ceil(_value(x.args[0], v))
     if isinstance(x, s.Max):
         return max(_value(a, v) for a in x.args)
     if isinstance(x, s.Min):
@@ -822,7 +852,7 @@ def _lower_bound(x):
     when a symbol grows, so it is their value with every symbol at 1, which is attained."""
     s = sympy()
     if x.is_Number:
-        return Fraction(int(x.p), int(x.q)) if x.is_Rational else -math.inf
+        return (int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))) if x.is_Rational else -math.inf
     if x.is_Symbol:
         return 1 if x.is_integer and x.is_positive else -math.inf
     if isinstance(x, s.floor):
@@ -944,7 +974,7 @@ def as_int(x, what: str):
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
-                   _is_expanded, _divisible_by, expression_text):
+                   _is_expanded, _divisible_by, expression_text, _is_number):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

@@ -116,3 +116,32 @@ def test_floordiv_built_directly_is_what_its_steps_build(parts, number, b):
     for v in (1, 2, 5, 37):  # and it is floor(a / b)
         point = {s: v for s in a.free_symbols}
         assert _sympy(got).subs(point) == sympy.floor(a.subs(point) / b)
+
+
+@SETTINGS
+@given(atom, atom, st.sampled_from(NUMBERS), st.sampled_from(num.SAMPLES))
+def test_values_at_sample_points_are_sympys_exact_values(i, j, k, v):
+    x = _sympy(num.plus(num.prod((ATOMS[i], ATOMS[j])), num.div(ATOMS[i], 3) if k else k))
+    got = num.value_at(x, v)
+    assert got == x.subs({s: v for s in x.free_symbols})
+    assert type(got) in (int, Fraction)
+
+
+class _Tagged(sympy.Symbol):
+    """A symbol type with a constructor postprocessor, as matrices and vectors have."""
+
+
+def test_constructor_postprocessors_are_skipped_only_where_no_argument_has_one():
+    plain = sympy.Add._from_args((H, W), True)
+    assert num._postprocessed(sympy.Add, plain) is plain
+    tagged = _Tagged("T", integer=True, positive=True)
+    marker = sympy.Add._from_args((H, K), True)
+    sympy.Basic._constructor_postprocessor_mapping[_Tagged] = {"Add": [lambda obj: marker]}
+    try:
+        built = sympy.Add._from_args((H, tagged), True)
+        assert num._postprocessed(sympy.Add, built) is marker
+        assert sympy.Add._exec_constructor_postprocessors(built) is marker
+        assert num._postprocessed(sympy.Add, plain) is plain
+    finally:
+        del sympy.Basic._constructor_postprocessor_mapping[_Tagged]
+        num._postprocessed(sympy.Add, plain)  # forget the mapping's size
