@@ -16,14 +16,19 @@ if TYPE_CHECKING:
     Number = Any  # int | Fraction | sympy.Expr
 
 _sympy = None
+# sympy's classes of sizes that are never numbers (sums, products, powers, symbols, floors, maxima ...): a value of
+# one of these types is an expression, told by one set lookup (is_concrete, normalize and the sums and products
+# ask that of every symbolic size they see).
+_EXPRESSIONS: frozenset = frozenset()
 
 
 def sympy():
     """The sympy module, imported lazily."""
-    global _sympy
+    global _sympy, _EXPRESSIONS
     if _sympy is None:
         import sympy as _s
 
+        _EXPRESSIONS = frozenset((_s.Add, _s.Mul, _s.Pow, _s.Symbol, _s.floor, _s.ceiling, _s.Max, _s.Min))
         _sympy = _s
     return _sympy
 
@@ -32,6 +37,8 @@ def is_concrete(x) -> bool:
     t = type(x)
     if t is int or t is Fraction:
         return True
+    if t in _EXPRESSIONS:
+        return False
     if _sympy is not None and isinstance(x, _sympy.Basic):  # before Fraction's isinstance, an ABC check (slow)
         return False
     return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
@@ -42,7 +49,7 @@ def _number(x) -> bool:
     t = type(x)
     if t is int or t is Fraction:
         return True
-    if _sympy is not None and isinstance(x, _sympy.Basic):
+    if t in _EXPRESSIONS or _sympy is not None and isinstance(x, _sympy.Basic):
         return False
     return isinstance(x, (int, Fraction))
 
@@ -55,6 +62,8 @@ def symbol(name: str):
 def normalize(x):
     """Fraction with denominator 1 -> int; sympy numbers -> int/Fraction; other expressions unchanged."""
     if type(x) is int:  # nearly every size of a concrete model
+        return x
+    if type(x) in _EXPRESSIONS:  # never a number
         return x
     if type(x) is Fraction:
         return int(x) if x.denominator == 1 else x
@@ -273,7 +282,8 @@ def prod(xs: Iterable) -> Number:
     number = 1
     expressions = []
     for x in xs:
-        if _number(x):
+        t = type(x)
+        if t is int or t is Fraction or t not in _EXPRESSIONS and _number(x):
             number = number * x
         else:
             expressions.append(x)
@@ -309,31 +319,22 @@ def _monomial_product(expressions: tuple, number):
     general walk (the first construction of each product is most of a symbolic analysis). None in every other
     case, and where sympy would distribute the coefficient over a sum (2*(H + 1) -> 2*H + 2)."""
     s = sympy()
-    functions = _size_functions()
     coeff = number
     powers: dict = {}
     for x in expressions:
-        for factor in (x.args if x.is_Mul else (x,)):
-            if factor.is_Rational:
-                coeff *= factor.p if factor.q == 1 else Fraction(factor.p, factor.q)
-                continue
-            if factor.is_Pow:
-                base, exponent = factor.args
-                if not (exponent.is_Integer and exponent.p > 0):
-                    return None
-                exponent = exponent.p
-            else:
-                base, exponent = factor, 1
-            if not (base.is_Symbol or (base.is_Add and not _is_number(base)) or isinstance(base, functions)):
-                return None
+        factors = _factors(x)
+        if factors is None:
+            return None
+        c, pairs = factors
+        if c != 1:
+            coeff *= c
+        for base, exponent in pairs:
             powers[base] = powers.get(base, 0) + exponent
     if not coeff or not powers:
         return None
     if len(powers) == 1 and coeff != 1 and next(iter(powers)).is_Add and next(iter(powers.values())) == 1:
         return None
-    # A power of a symbol, a function or a sum of finite terms is left as it is by Pow's evaluation
-    # (base._eval_power returns None), so it is the same object built unevaluated.
-    parts = [b if e == 1 else s.Pow(b, s.Integer(e), evaluate=False) for b, e in powers.items()]
+    parts = [b if e == 1 else _power(b, e) for b, e in powers.items()]
     parts.sort(key=s.core.basic._args_sortkey)
     if coeff != 1:
         parts.insert(0, _rational(coeff))
@@ -342,13 +343,47 @@ def _monomial_product(expressions: tuple, number):
     return _postprocessed(s.Mul, s.Mul._from_args(parts, True))
 
 
+@functools.lru_cache(maxsize=65536)
+def _factors(x):
+    """(rational coefficient, ((base, whole exponent > 0), ...)) of ``x`` read as a product of the factors
+    ``_monomial_product`` builds with (a rational, a symbol, a sum that is not a number, a floor/ceiling/max/min,
+    a positive whole power of those), or None; remembered, as a model multiplies the same sizes many times."""
+    functions = _size_functions()
+    coeff = 1
+    pairs = []
+    for factor in (x.args if x.is_Mul else (x,)):
+        if factor.is_Rational:
+            coeff *= factor.p if factor.q == 1 else Fraction(factor.p, factor.q)
+            continue
+        if factor.is_Pow:
+            base, exponent = factor.args
+            if not (exponent.is_Integer and exponent.p > 0):
+                return None
+            exponent = exponent.p
+        else:
+            base, exponent = factor, 1
+        if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
+            return None
+        pairs.append((base, exponent))
+    return coeff, tuple(pairs)
+
+
+@functools.lru_cache(maxsize=65536)
+def _power(base, exponent: int):
+    """``Pow(base, exponent)`` for a base that Pow's evaluation leaves as it is (a symbol, a function or a sum of
+    finite terms: base._eval_power returns None), so it is the same object built unevaluated."""
+    s = sympy()
+    return s.Pow(base, s.Integer(exponent), evaluate=False)
+
+
 def total(xs: Iterable) -> Number:
     """The sum of ``xs``: numbers added as Python numbers, expressions summed once in one sympy Add (adding them
     one by one rebuilds the growing sum at every step: quadratic in the number of layers)."""
     numbers = 0
     expressions = []
     for x in xs:
-        if _number(x):
+        t = type(x)
+        if t is int or t is Fraction or t not in _EXPRESSIONS and _number(x):
             numbers += x
         else:
             expressions.append(x)
@@ -439,7 +474,6 @@ def _combination(pairs: tuple, number):
     general walk or asking each new coefficient whether it is zero (a copy of its assumption table each). None for
     anything else."""
     s = sympy()
-    functions = _size_functions()
     constant = number
     coefficients: dict = {}
     pending = list(pairs)
@@ -447,32 +481,21 @@ def _combination(pairs: tuple, number):
         if o.is_Rational:
             constant += k * (o.p if o.q == 1 else Fraction(o.p, o.q))
             continue
-        if o.is_Number:
-            return None
         if o.is_Add:
             pending.extend((a, k) for a in o.args)
             continue
-        if o.is_Mul:
-            c, term = o.as_coeff_Mul()
-            if not c.is_Rational:
-                return None
-            c = k * (c.p if c.q == 1 else Fraction(c.p, c.q))
-        else:
-            c, term = k, o
-        if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
-                or isinstance(term, functions)):
+        split = _coefficient_and_term(o)
+        if split is None:
             return None
+        c, term = split
+        if k != 1:
+            c = k * c
         coefficients[term] = coefficients.get(term, 0) + c
     terms = []
     for term, c in coefficients.items():
         if c == 0:
             continue
-        if c == 1:
-            terms.append(term)
-        elif term.is_Mul:  # Add.flatten: the coefficient goes in slot 0 of the product's own arguments
-            terms.append(term._new_rawargs(_rational(c), *term.args))
-        else:  # Mul(c, term) for these terms is exactly (c, term)
-            terms.append(s.Mul._from_args((_rational(c), term), True))
+        terms.append(term if c == 1 else _with_coefficient(term, c))
     terms.sort(key=s.core.basic._args_sortkey)
     if constant:
         terms.insert(0, _rational(constant))
@@ -481,6 +504,34 @@ def _combination(pairs: tuple, number):
     if len(terms) == 1:
         return terms[0]
     return _postprocessed(s.Add, s.Add._from_args(terms, True))
+
+
+@functools.lru_cache(maxsize=65536)
+def _coefficient_and_term(o):
+    """(rational coefficient, term) of a term of a sum, as Add.flatten splits it (``as_coeff_Mul``), for the terms
+    ``_combination`` builds with (a rational multiple of a symbol, a product, a power of a non-number or a
+    floor/ceiling/max/min); None for anything else. Remembered: the same terms are summed again and again."""
+    if o.is_Number:
+        return None
+    if o.is_Mul:
+        c, term = o.as_coeff_Mul()
+        if not c.is_Rational:
+            return None
+        c = c.p if c.q == 1 else Fraction(c.p, c.q)
+    else:
+        c, term = 1, o
+    if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
+            or isinstance(term, _size_functions())):
+        return None
+    return c, term
+
+
+@functools.lru_cache(maxsize=65536)
+def _with_coefficient(term, c):
+    """The term ``c * term`` of a sum, as Add.flatten builds it, for a rational c other than 0 and 1."""
+    if term.is_Mul:  # the coefficient goes in slot 0 of the product's own arguments
+        return term._new_rawargs(_rational(c), *term.args)
+    return sympy().Mul._from_args((_rational(c), term), True)  # Mul(c, term) for these terms is exactly (c, term)
 
 
 _no_postprocessor: set = set()
@@ -505,14 +556,9 @@ def _postprocessed(cls, obj):
     return obj
 
 
-@functools.lru_cache(maxsize=65536)
-def _is_number(x) -> bool:
-    """``x.is_number`` (a walk of the whole expression each time it is asked), remembered."""
-    return x.is_number
-
-
+@functools.lru_cache(maxsize=4096)
 def _rational(c):
-    """sympy's Rational for an int or Fraction."""
+    """sympy's Rational for an int or Fraction (remembered)."""
     if type(c) is int:
         return sympy().Integer(c)
     return sympy().Rational(c.numerator, c.denominator) if c.denominator != 1 else sympy().Integer(c.numerator)
@@ -974,7 +1020,8 @@ def as_int(x, what: str):
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
-                   _is_expanded, _divisible_by, expression_text, _is_number):
+                   _is_expanded, _divisible_by, expression_text, _factors, _power,
+                   _coefficient_and_term, _with_coefficient, _rational):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

@@ -145,3 +145,19 @@ def test_constructor_postprocessors_are_skipped_only_where_no_argument_has_one()
     finally:
         del sympy.Basic._constructor_postprocessor_mapping[_Tagged]
         num._postprocessed(sympy.Add, plain)  # forget the mapping's size
+
+
+@SETTINGS
+@given(atom, atom, st.sampled_from([2, -1, 3, 512 * 9, Fraction(1, 2), Fraction(-3, 4)]), st.sampled_from([2, 3, 4]))
+def test_remembered_terms_and_powers_are_what_sympy_builds(i, j, c, e):
+    term = _sympy(num.prod((ATOMS[i], ATOMS[j])))
+    split = num._coefficient_and_term(term) if not term.is_Number and not term.is_Add else None
+    if split is not None:
+        coefficient, rest = split
+        assert sympy.srepr(_sympy(coefficient) * rest) == sympy.srepr(term)
+        assert sympy.srepr(num._with_coefficient(rest, c)) == sympy.srepr(sympy.Mul(_sympy(c), rest))
+    base = _sympy(ATOMS[i])
+    if base.is_Symbol or isinstance(base, (sympy.floor, sympy.Max, sympy.Min)) or base.is_Add:
+        assert sympy.srepr(num._power(base, e)) == sympy.srepr(base ** e)
+    assert num.normalize(_sympy(ATOMS[i])) == ATOMS[i] and num.is_concrete(ATOMS[i]) == (not isinstance(
+        ATOMS[i], sympy.Basic))
