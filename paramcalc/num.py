@@ -109,14 +109,16 @@ def _floordiv(a, b: int):
     return _floor(_product((_unnest_floor(a),), Fraction(1, b))) if out is None else out
 
 
-def _floor_of_quotient(a, b: int):
+def _floor_of_quotient(a, b: int, shift: int = 0, then: int = 0):
     """What ``_floor(_product((_unnest_floor(a),), Fraction(1, b)))`` builds, without building the unnested sum
     and the quotient on the way: a's terms (a lone floor's argument opened in place of the floor, as
     ``_unnest_floor`` does) are read once into coefficients, like terms summed as ``_combination`` would, each
     divided by b and split into its whole part (outside the floor) and the rest (inside), as ``_floor`` does.
-    None wherever those functions would take another path (then they are called)."""
+    None wherever those functions would take another path (then they are called).
+
+    With whole ``shift`` and ``then``: what ``plus(floordiv(plus(a, shift), b), then)`` builds (the shift joins
+    a's constant; ``then`` joins the constant outside the floor), without the two sums on the way."""
     s = sympy()
-    functions = _size_functions()
     terms = s.Add.make_args(a)
     floors = [t for t in terms if isinstance(t, s.floor)]
     if len(floors) == 1:
@@ -124,24 +126,16 @@ def _floor_of_quotient(a, b: int):
         if not all(_whole(t) for t in others):
             return None
         terms = (*s.Add.make_args(floors[0].args[0]), *others)
-    constant = 0
+    constant = shift
     coefficients: dict = {}
     for t in terms:
         if t.is_Rational:
             constant += t.p if t.q == 1 else Fraction(t.p, t.q)
             continue
-        if t.is_Number:
+        split = _coefficient_and_term(t)
+        if split is None:
             return None
-        if t.is_Mul:
-            c, term = t.as_coeff_Mul()
-            if not c.is_Rational:
-                return None
-            c = c.p if c.q == 1 else Fraction(c.p, c.q)
-        else:
-            c, term = 1, t
-        if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
-                or isinstance(term, functions)):
-            return None
+        c, term = split
         coefficients[term] = coefficients.get(term, 0) + c
     outside, inside = [], []
     for term, c in coefficients.items():
@@ -156,11 +150,32 @@ def _floor_of_quotient(a, b: int):
             inside.append((term, Fraction(rest, b)))
     whole, rest = divmod(constant, b)
     if not inside:
-        return _combination(tuple(outside), whole)  # the constant left inside lies in [0, 1): its floor is 0
+        return _combination(tuple(outside), whole + then)  # the constant left inside lies in [0, 1): floor 0
     inner = _combination(tuple(inside), Fraction(rest, b))
     if inner is None:
         return None
-    return _combination((*outside, (_whole_floor(inner), 1)), whole)
+    return _combination((*outside, (_whole_floor(inner), 1)), whole + then)
+
+
+def shifted_floordiv(x, shift: int, b: int, then: int):
+    """floor((x + shift) / b) + then for whole shift, b, then: ``plus(floordiv(plus(x, shift), b), then)``, the
+    same object, built in one step for a symbolic x and b > 1 (a sliding window's output length)."""
+    if type(x) is int and type(shift) is int and type(b) is int and type(then) is int and b:
+        return (x + shift) // b + then
+    if type(shift) is int and type(b) is int and type(then) is int and b > 1 and not is_concrete(x):
+        out = _shifted_floordiv(sympy().sympify(x), shift, b, then)
+        if out is not None:
+            return out
+    return plus(floordiv(plus(x, shift), b), then)
+
+
+@functools.lru_cache(maxsize=65536)
+def _shifted_floordiv(x, shift: int, b: int, then: int):
+    try:
+        out = _floor_of_quotient(x, b, shift, then)
+    except AttributeError:  # another sympy's internals: the steps one by one
+        return None
+    return None if out is None else normalize(out)
 
 
 def _unnest_floor(a):
@@ -774,6 +789,14 @@ def can_be_positive(x) -> bool:
     return _can_be_positive(sympy().sympify(x))
 
 
+def can_be_positive_plus(x, c) -> bool:
+    """``can_be_positive(plus(x, c))`` for a number c, without building the sum where x has a lower bound: then
+    so has x + c (its terms but the constant are x's), and ``can_be_positive`` answers True for it."""
+    if type(c) is int and not is_concrete(x) and _lower_bound(sympy().sympify(x)) != -math.inf:
+        return True
+    return can_be_positive(plus(x, c))
+
+
 @functools.lru_cache(maxsize=65536)
 def _can_be_positive(x) -> bool:  # asked of every symbolic output size: a model repeats a few
     if _lower_bound(x) != -math.inf:
@@ -1020,7 +1043,7 @@ def as_int(x, what: str):
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
-                   _is_expanded, _divisible_by, expression_text, _factors, _power,
+                   _is_expanded, _divisible_by, expression_text, _factors, _power, _shifted_floordiv,
                    _coefficient_and_term, _with_coefficient, _rational):
         cached.cache_clear()
     if _sympy is not None:

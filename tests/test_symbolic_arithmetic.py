@@ -161,3 +161,14 @@ def test_remembered_terms_and_powers_are_what_sympy_builds(i, j, c, e):
         assert sympy.srepr(num._power(base, e)) == sympy.srepr(base ** e)
     assert num.normalize(_sympy(ATOMS[i])) == ATOMS[i] and num.is_concrete(ATOMS[i]) == (not isinstance(
         ATOMS[i], sympy.Basic))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(atom, st.sampled_from([1, 2, -1, 3, 64, Fraction(1, 2)])), min_size=1, max_size=3),
+       st.sampled_from([0, 1, -3, 7, 198, -64]), st.sampled_from([2, 3, 4, 32]), st.sampled_from([0, 1, -1, 5]))
+def test_a_shifted_floordiv_is_the_sum_of_a_floordiv_of_a_sum(parts, shift, b, then):
+    x = num.total([num.scaled(ATOMS[i], c) for i, c in parts])
+    expected = num.plus(num.floordiv(num.plus(x, shift), b), then)
+    got = num.shifted_floordiv(x, shift, b, then)
+    assert sympy.srepr(_sympy(got)) == sympy.srepr(_sympy(expected))
+    assert num.shifted_floordiv(17, shift, b, then) == (17 + shift) // b + then
