@@ -162,10 +162,15 @@ def shifted_floordiv(x, shift: int, b: int, then: int):
     same object, built in one step for a symbolic x and b > 1 (a sliding window's output length)."""
     if type(x) is int and type(shift) is int and type(b) is int and type(then) is int and b:
         return (x + shift) // b + then
-    if type(shift) is int and type(b) is int and type(then) is int and b > 1 and not is_concrete(x):
-        out = _shifted_floordiv(sympy().sympify(x), shift, b, then)
-        if out is not None:
-            return out
+    if type(shift) is int and type(b) is int and type(then) is int and b > 0 and not is_concrete(x):
+        x = sympy().sympify(x)
+        if b == 1:  # floordiv(y, 1) is y for a whole y, and x + shift is whole when x's terms are
+            if all(_whole(t) for t in sympy().Add.make_args(x)):
+                return plus(x, shift + then)  # sympy adds constants in any order to the same sum
+        else:
+            out = _shifted_floordiv(x, shift, b, then)
+            if out is not None:
+                return out
     return plus(floordiv(plus(x, shift), b), then)
 
 

@@ -165,7 +165,7 @@ def test_remembered_terms_and_powers_are_what_sympy_builds(i, j, c, e):
 
 @SETTINGS
 @given(st.lists(st.tuples(atom, st.sampled_from([1, 2, -1, 3, 64, Fraction(1, 2)])), min_size=1, max_size=3),
-       st.sampled_from([0, 1, -3, 7, 198, -64]), st.sampled_from([2, 3, 4, 32]), st.sampled_from([0, 1, -1, 5]))
+       st.sampled_from([0, 1, -3, 7, 198, -64]), st.sampled_from([1, 2, 3, 4, 32]), st.sampled_from([0, 1, -1, 5]))
 def test_a_shifted_floordiv_is_the_sum_of_a_floordiv_of_a_sum(parts, shift, b, then):
     x = num.total([num.scaled(ATOMS[i], c) for i, c in parts])
     expected = num.plus(num.floordiv(num.plus(x, shift), b), then)

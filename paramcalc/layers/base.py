@@ -574,6 +574,6 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             s = num.sympy()
             out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
         return num.normalize(out)
-    if type(extra) is int and type(stride) is int and stride > 1:
+    if type(extra) is int and type(stride) is int and stride > 0:
         return num.shifted_floordiv(size, extra, stride, 1)  # floor((size + extra) / stride) + 1 in one step
     return num.plus(num.floordiv(num.plus(size, extra), stride), 1)
