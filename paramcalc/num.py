@@ -54,9 +54,30 @@ def _number(x) -> bool:
     return isinstance(x, (int, Fraction))
 
 
+_symbol_parts = None
+
+
 def symbol(name: str):
-    """A size symbol: a positive integer unknown."""
-    return sympy().Symbol(name, integer=True, positive=True)
+    """A size symbol: a positive integer unknown.
+
+    Built as sympy's ``Symbol(name, integer=True, positive=True)`` builds it, with the assumption tables that
+    constructor shares between all symbols of the same assumptions (it deduces them again after every clear of
+    its cache: a tenth of a one-layer model's analysis); tests/test_symbolic_arithmetic.py checks the object."""
+    global _symbol_parts
+    s = sympy()
+    try:
+        if _symbol_parts is None:
+            model = s.Symbol("_", integer=True, positive=True)
+            _symbol_parts = (s.Expr.__new__, model._assumptions, model._assumptions_orig, model._assumptions0)
+        new, table, given, canonical = _symbol_parts
+        x = new(s.Symbol)
+        x.name = name
+        x._assumptions = table
+        x._assumptions_orig = given
+        x._assumptions0 = canonical
+        return x
+    except AttributeError:  # another sympy's internals
+        return s.Symbol(name, integer=True, positive=True)
 
 
 def normalize(x):

@@ -172,3 +172,16 @@ def test_a_shifted_floordiv_is_the_sum_of_a_floordiv_of_a_sum(parts, shift, b, t
     got = num.shifted_floordiv(x, shift, b, then)
     assert sympy.srepr(_sympy(got)) == sympy.srepr(_sympy(expected))
     assert num.shifted_floordiv(17, shift, b, then) == (17 + shift) // b + then
+
+
+def test_a_size_symbol_is_the_symbol_sympys_constructor_builds():
+    for name in ("H", "res", "k5", "classes"):
+        got, expected = num.symbol(name), sympy.Symbol(name, integer=True, positive=True)
+        assert type(got) is type(expected) and got == expected and hash(got) == hash(expected)
+        assert sympy.srepr(got) == sympy.srepr(expected) and str(got) == str(expected)
+        for slot in ("name", "_assumptions_orig", "_assumptions0"):
+            assert getattr(got, slot) == getattr(expected, slot)
+        known = [{k: v for k, v in x._assumptions.items() if v is not None} for x in (got, expected)]
+        assert known[0] == known[1]  # the facts (a table shared between symbols also notes what is unknown)
+        assert got.is_integer and got.is_positive and got.is_finite and not got.is_zero
+        assert (got + 1).subs(expected, 3) == 4 and got.free_symbols == {expected}
