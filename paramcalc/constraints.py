@@ -66,19 +66,22 @@ def _text(symbol, m, residues) -> str:
     return f"{symbol} % {m} in {{{', '.join(map(str, residues))}}}"
 
 
+def _equation(lhs, rhs) -> str:
+    return f"{num.show(lhs)} == {num.show(rhs)}"
+
+
 def simplify(lhs, rhs) -> tuple:
-    """(text, symbol, modulus, residues) for the condition lhs == rhs."""
-    s = num.sympy()
-    difference = s.sympify(lhs) - s.sympify(rhs)
-    equation = f"{num.show(lhs)} == {num.show(rhs)}"
+    """(text, symbol, modulus, residues) for the condition lhs == rhs. The equation is printed only when it is
+    the text (sympy's printer is most of the cost here)."""
+    difference = num.sympy().sympify(num.difference(lhs, rhs))  # what sympy's lhs - rhs builds (remembered)
     free = sorted(difference.free_symbols, key=str)
     if len(free) != 1:
-        return equation, None, None, ()
+        return _equation(lhs, rhs), None, None, ()
     symbol = free[0]
     values = range(1, SCAN + 1)
     found = _periodic(_satisfied(difference, symbol, values), values)
     if found is None:
-        return equation, str(symbol), None, ()
+        return _equation(lhs, rhs), str(symbol), None, ()
     m, residues = found
     return _text(symbol, m, residues), str(symbol), m, residues
 
@@ -96,7 +99,8 @@ def derive(found) -> tuple:
         layers = by_text.setdefault(text, [])
         if layer not in layers:
             layers.append(layer)
-        info.setdefault(text, (f"{num.show(lhs)} == {num.show(rhs)}", symbol, m, residues))
+        if text not in info:  # the first pair's equation, printed once
+            info[text] = (_equation(lhs, rhs), symbol, m, residues)
     every = [Constraint(text, tuple(layers), *info[text]) for text, layers in by_text.items()]
     kept = [c for c in every if not any(o is not c and o.implies(c) and not c.implies(o) for o in every)]
     out = []

@@ -16,14 +16,19 @@ if TYPE_CHECKING:
     Number = Any  # int | Fraction | sympy.Expr
 
 _sympy = None
+# sympy's classes of sizes that are never numbers (sums, products, powers, symbols, floors, maxima ...): a value of
+# one of these types is an expression, told by one set lookup (is_concrete, normalize and the sums and products
+# ask that of every symbolic size they see).
+_EXPRESSIONS: frozenset = frozenset()
 
 
 def sympy():
     """The sympy module, imported lazily."""
-    global _sympy
+    global _sympy, _EXPRESSIONS
     if _sympy is None:
         import sympy as _s
 
+        _EXPRESSIONS = frozenset((_s.Add, _s.Mul, _s.Pow, _s.Symbol, _s.floor, _s.ceiling, _s.Max, _s.Min))
         _sympy = _s
     return _sympy
 
@@ -32,6 +37,8 @@ def is_concrete(x) -> bool:
     t = type(x)
     if t is int or t is Fraction:
         return True
+    if t in _EXPRESSIONS:
+        return False
     if _sympy is not None and isinstance(x, _sympy.Basic):  # before Fraction's isinstance, an ABC check (slow)
         return False
     return isinstance(x, (int, Fraction)) and not isinstance(x, bool)
@@ -42,19 +49,42 @@ def _number(x) -> bool:
     t = type(x)
     if t is int or t is Fraction:
         return True
-    if _sympy is not None and isinstance(x, _sympy.Basic):
+    if t in _EXPRESSIONS or _sympy is not None and isinstance(x, _sympy.Basic):
         return False
     return isinstance(x, (int, Fraction))
 
 
+_symbol_parts = None
+
+
 def symbol(name: str):
-    """A size symbol: a positive integer unknown."""
-    return sympy().Symbol(name, integer=True, positive=True)
+    """A size symbol: a positive integer unknown.
+
+    Built as sympy's ``Symbol(name, integer=True, positive=True)`` builds it, with the assumption tables that
+    constructor shares between all symbols of the same assumptions (it deduces them again after every clear of
+    its cache: a tenth of a one-layer model's analysis); tests/test_symbolic_arithmetic.py checks the object."""
+    global _symbol_parts
+    s = sympy()
+    try:
+        if _symbol_parts is None:
+            model = s.Symbol("_", integer=True, positive=True)
+            _symbol_parts = (s.Expr.__new__, model._assumptions, model._assumptions_orig, model._assumptions0)
+        new, table, given, canonical = _symbol_parts
+        x = new(s.Symbol)
+        x.name = name
+        x._assumptions = table
+        x._assumptions_orig = given
+        x._assumptions0 = canonical
+        return x
+    except AttributeError:  # another sympy's internals
+        return s.Symbol(name, integer=True, positive=True)
 
 
 def normalize(x):
     """Fraction with denominator 1 -> int; sympy numbers -> int/Fraction; other expressions unchanged."""
     if type(x) is int:  # nearly every size of a concrete model
+        return x
+    if type(x) in _EXPRESSIONS:  # never a number
         return x
     if type(x) is Fraction:
         return int(x) if x.denominator == 1 else x
@@ -96,7 +126,82 @@ def floordiv(a, b):
 def _floordiv(a, b: int):
     if b == 1 and _whole(a):
         return a
-    return _floor(_product((_unnest_floor(a),), Fraction(1, b)))
+    out = _built_directly(_floor_of_quotient, a, b)
+    return _floor(_product((_unnest_floor(a),), Fraction(1, b))) if out is None else out
+
+
+def _floor_of_quotient(a, b: int, shift: int = 0, then: int = 0):
+    """What ``_floor(_product((_unnest_floor(a),), Fraction(1, b)))`` builds, without building the unnested sum
+    and the quotient on the way: a's terms (a lone floor's argument opened in place of the floor, as
+    ``_unnest_floor`` does) are read once into coefficients, like terms summed as ``_combination`` would, each
+    divided by b and split into its whole part (outside the floor) and the rest (inside), as ``_floor`` does.
+    None wherever those functions would take another path (then they are called).
+
+    With whole ``shift`` and ``then``: what ``plus(floordiv(plus(a, shift), b), then)`` builds (the shift joins
+    a's constant; ``then`` joins the constant outside the floor), without the two sums on the way."""
+    s = sympy()
+    terms = s.Add.make_args(a)
+    floors = [t for t in terms if isinstance(t, s.floor)]
+    if len(floors) == 1:
+        others = [t for t in terms if t is not floors[0]]
+        if not all(_whole(t) for t in others):
+            return None
+        terms = (*s.Add.make_args(floors[0].args[0]), *others)
+    constant = shift
+    coefficients: dict = {}
+    for t in terms:
+        if t.is_Rational:
+            constant += t.p if t.q == 1 else Fraction(t.p, t.q)
+            continue
+        split = _coefficient_and_term(t)
+        if split is None:
+            return None
+        c, term = split
+        coefficients[term] = coefficients.get(term, 0) + c
+    outside, inside = [], []
+    for term, c in coefficients.items():
+        if not c:
+            continue
+        if not _whole(term):
+            return None
+        whole, rest = divmod(c, b)
+        if whole:
+            outside.append((term, whole))
+        if rest:
+            inside.append((term, Fraction(rest, b)))
+    whole, rest = divmod(constant, b)
+    if not inside:
+        return _combination(tuple(outside), whole + then)  # the constant left inside lies in [0, 1): floor 0
+    inner = _combination(tuple(inside), Fraction(rest, b))
+    if inner is None:
+        return None
+    return _combination((*outside, (_whole_floor(inner), 1)), whole + then)
+
+
+def shifted_floordiv(x, shift: int, b: int, then: int):
+    """floor((x + shift) / b) + then for whole shift, b, then: ``plus(floordiv(plus(x, shift), b), then)``, the
+    same object, built in one step for a symbolic x and b > 1 (a sliding window's output length)."""
+    if type(x) is int and type(shift) is int and type(b) is int and type(then) is int and b:
+        return (x + shift) // b + then
+    if type(shift) is int and type(b) is int and type(then) is int and b > 0 and not is_concrete(x):
+        x = sympy().sympify(x)
+        if b == 1:  # floordiv(y, 1) is y for a whole y, and x + shift is whole when x's terms are
+            if all(_whole(t) for t in sympy().Add.make_args(x)):
+                return plus(x, shift + then)  # sympy adds constants in any order to the same sum
+        else:
+            out = _shifted_floordiv(x, shift, b, then)
+            if out is not None:
+                return out
+    return plus(floordiv(plus(x, shift), b), then)
+
+
+@functools.lru_cache(maxsize=65536)
+def _shifted_floordiv(x, shift: int, b: int, then: int):
+    try:
+        out = _floor_of_quotient(x, b, shift, then)
+    except AttributeError:  # another sympy's internals: the steps one by one
+        return None
+    return None if out is None else normalize(out)
 
 
 def _unnest_floor(a):
@@ -135,8 +240,39 @@ def _floor(x):
             inside.append((rest, coeff - whole))
     if all(rest is s.S.One for rest, _ in inside):
         return _linear(outside, 0)  # the constant left inside lies in [0, 1): its floor is 0
-    inner = _integer_valued(s.floor(_linear(inside, 0), evaluate=False))
+    inner = _whole_floor(_linear(inside, 0))
     return _linear((*outside, (inner, 1)), 0)
+
+
+_floor_parts = None
+
+
+def _whole_floor(arg):
+    """``floor(arg, evaluate=False)`` told that it is an integer (``_integer_valued``), built directly: sympy's
+    constructor makes a new set of its argument counts and deduces the same assumption table each time (about
+    100 µs of every strided size); here the object gets the same attributes and a copy of that table, deduced
+    once. sympy's own path where this sympy's internals differ; tests/test_symbolic_arithmetic.py checks that the
+    objects are the same."""
+    global _floor_parts
+    s = sympy()
+    try:
+        if _floor_parts is None:
+            proto = s.floor(s.Dummy(integer=True, positive=True), evaluate=False)
+            table = s.floor.default_assumptions.copy()
+            table.deduce_all_facts((("integer", True),))
+            extra = {k: v for k, v in vars(proto).items() if k not in ("_args", "_mhash", "_assumptions")}
+            _floor_parts = (s.core.basic.Basic.__new__, type(table), dict(table), table.rules, extra)
+        new, kb_type, facts, rules, extra = _floor_parts
+        f = new(s.floor, arg)
+        f.__dict__.update(extra)
+        kb = dict.__new__(kb_type)
+        kb.update(facts)
+        kb.rules = rules
+        kb._generator = {}
+        f._assumptions = kb
+        return f
+    except (AttributeError, TypeError):
+        return _integer_valued(s.floor(arg, evaluate=False))
 
 
 def _integer_valued(f):
@@ -187,7 +323,8 @@ def prod(xs: Iterable) -> Number:
     number = 1
     expressions = []
     for x in xs:
-        if _number(x):
+        t = type(x)
+        if t is int or t is Fraction or t not in _EXPRESSIONS and _number(x):
             number = number * x
         else:
             expressions.append(x)
@@ -203,7 +340,7 @@ def _product(expressions: tuple, number):
     out = _built_directly(_monomial_product, expressions, number)
     if out is None and number and len(expressions) == 1 and getattr(expressions[0], "is_Add", False):
         # Mul(k, sum) with a number k != 0, 1 distributes k over the sum's terms
-        out = _built_directly(_combination, ((expressions[0], Fraction(number)),), 0)
+        out = _built_directly(_combination, ((expressions[0], number),), 0)
     return sympy().Mul(*expressions, number) if out is None else out
 
 
@@ -223,37 +360,61 @@ def _monomial_product(expressions: tuple, number):
     general walk (the first construction of each product is most of a symbolic analysis). None in every other
     case, and where sympy would distribute the coefficient over a sum (2*(H + 1) -> 2*H + 2)."""
     s = sympy()
-    functions = _size_functions()
     coeff = number
     powers: dict = {}
     for x in expressions:
-        for factor in (x.args if x.is_Mul else (x,)):
-            if factor.is_Rational:
-                coeff *= factor.p if factor.q == 1 else Fraction(factor.p, factor.q)
-                continue
-            if factor.is_Pow:
-                base, exponent = factor.args
-                if not (exponent.is_Integer and exponent.p > 0):
-                    return None
-                exponent = exponent.p
-            else:
-                base, exponent = factor, 1
-            if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
-                return None
+        factors = _factors(x)
+        if factors is None:
+            return None
+        c, pairs = factors
+        if c != 1:
+            coeff *= c
+        for base, exponent in pairs:
             powers[base] = powers.get(base, 0) + exponent
     if not coeff or not powers:
         return None
     if len(powers) == 1 and coeff != 1 and next(iter(powers)).is_Add and next(iter(powers.values())) == 1:
         return None
-    # A power of a symbol, a function or a sum of finite terms is left as it is by Pow's evaluation
-    # (base._eval_power returns None), so it is the same object built unevaluated.
-    parts = [b if e == 1 else s.Pow(b, s.Integer(e), evaluate=False) for b, e in powers.items()]
+    parts = [b if e == 1 else _power(b, e) for b, e in powers.items()]
     parts.sort(key=s.core.basic._args_sortkey)
     if coeff != 1:
         parts.insert(0, _rational(coeff))
     if len(parts) == 1:
         return parts[0]
-    return s.Mul._exec_constructor_postprocessors(s.Mul._from_args(parts, True))
+    return _postprocessed(s.Mul, s.Mul._from_args(parts, True))
+
+
+@functools.lru_cache(maxsize=65536)
+def _factors(x):
+    """(rational coefficient, ((base, whole exponent > 0), ...)) of ``x`` read as a product of the factors
+    ``_monomial_product`` builds with (a rational, a symbol, a sum that is not a number, a floor/ceiling/max/min,
+    a positive whole power of those), or None; remembered, as a model multiplies the same sizes many times."""
+    functions = _size_functions()
+    coeff = 1
+    pairs = []
+    for factor in (x.args if x.is_Mul else (x,)):
+        if factor.is_Rational:
+            coeff *= factor.p if factor.q == 1 else Fraction(factor.p, factor.q)
+            continue
+        if factor.is_Pow:
+            base, exponent = factor.args
+            if not (exponent.is_Integer and exponent.p > 0):
+                return None
+            exponent = exponent.p
+        else:
+            base, exponent = factor, 1
+        if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
+            return None
+        pairs.append((base, exponent))
+    return coeff, tuple(pairs)
+
+
+@functools.lru_cache(maxsize=65536)
+def _power(base, exponent: int):
+    """``Pow(base, exponent)`` for a base that Pow's evaluation leaves as it is (a symbol, a function or a sum of
+    finite terms: base._eval_power returns None), so it is the same object built unevaluated."""
+    s = sympy()
+    return s.Pow(base, s.Integer(exponent), evaluate=False)
 
 
 def total(xs: Iterable) -> Number:
@@ -262,7 +423,8 @@ def total(xs: Iterable) -> Number:
     numbers = 0
     expressions = []
     for x in xs:
-        if _number(x):
+        t = type(x)
+        if t is int or t is Fraction or t not in _EXPRESSIONS and _number(x):
             numbers += x
         else:
             expressions.append(x)
@@ -353,7 +515,6 @@ def _combination(pairs: tuple, number):
     general walk or asking each new coefficient whether it is zero (a copy of its assumption table each). None for
     anything else."""
     s = sympy()
-    functions = _size_functions()
     constant = number
     coefficients: dict = {}
     pending = list(pairs)
@@ -361,32 +522,21 @@ def _combination(pairs: tuple, number):
         if o.is_Rational:
             constant += k * (o.p if o.q == 1 else Fraction(o.p, o.q))
             continue
-        if o.is_Number:
-            return None
         if o.is_Add:
             pending.extend((a, k) for a in o.args)
             continue
-        if o.is_Mul:
-            c, term = o.as_coeff_Mul()
-            if not c.is_Rational:
-                return None
-            c = k * (c.p if c.q == 1 else Fraction(c.p, c.q))
-        else:
-            c, term = k, o
-        if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
-                or isinstance(term, functions)):
+        split = _coefficient_and_term(o)
+        if split is None:
             return None
+        c, term = split
+        if k != 1:
+            c = k * c
         coefficients[term] = coefficients.get(term, 0) + c
     terms = []
     for term, c in coefficients.items():
         if c == 0:
             continue
-        if c == 1:
-            terms.append(term)
-        elif term.is_Mul:  # Add.flatten: the coefficient goes in slot 0 of the product's own arguments
-            terms.append(term._new_rawargs(_rational(c), *term.args))
-        else:  # Mul(c, term) for these terms is exactly (c, term)
-            terms.append(s.Mul._from_args((_rational(c), term), True))
+        terms.append(term if c == 1 else _with_coefficient(term, c))
     terms.sort(key=s.core.basic._args_sortkey)
     if constant:
         terms.insert(0, _rational(constant))
@@ -394,11 +544,62 @@ def _combination(pairs: tuple, number):
         return s.S.Zero
     if len(terms) == 1:
         return terms[0]
-    return s.Add._exec_constructor_postprocessors(s.Add._from_args(terms, True))
+    return _postprocessed(s.Add, s.Add._from_args(terms, True))
 
 
+@functools.lru_cache(maxsize=65536)
+def _coefficient_and_term(o):
+    """(rational coefficient, term) of a term of a sum, as Add.flatten splits it (``as_coeff_Mul``), for the terms
+    ``_combination`` builds with (a rational multiple of a symbol, a product, a power of a non-number or a
+    floor/ceiling/max/min); None for anything else. Remembered: the same terms are summed again and again."""
+    if o.is_Number:
+        return None
+    if o.is_Mul:
+        c, term = o.as_coeff_Mul()
+        if not c.is_Rational:
+            return None
+        c = c.p if c.q == 1 else Fraction(c.p, c.q)
+    else:
+        c, term = 1, o
+    if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
+            or isinstance(term, _size_functions())):
+        return None
+    return c, term
+
+
+@functools.lru_cache(maxsize=65536)
+def _with_coefficient(term, c):
+    """The term ``c * term`` of a sum, as Add.flatten builds it, for a rational c other than 0 and 1."""
+    if term.is_Mul:  # the coefficient goes in slot 0 of the product's own arguments
+        return term._new_rawargs(_rational(c), *term.args)
+    return sympy().Mul._from_args((_rational(c), term), True)  # Mul(c, term) for these terms is exactly (c, term)
+
+
+_no_postprocessor: set = set()
+_postprocessor_count = -1
+
+
+def _postprocessed(cls, obj):
+    """``cls._exec_constructor_postprocessors(obj)``, skipped where no argument's type has a constructor
+    postprocessor (none of the types sizes are built of has one; matrices and vectors do): that lookup costs a
+    cached call per argument."""
+    global _postprocessor_count
+    mapping = sympy().Basic._constructor_postprocessor_mapping
+    if len(mapping) != _postprocessor_count:  # a module registered one since: look again
+        _no_postprocessor.clear()
+        _postprocessor_count = len(mapping)
+    for a in obj.args:
+        t = type(a)
+        if t not in _no_postprocessor:
+            if any(c in mapping for c in t.__mro__):
+                return cls._exec_constructor_postprocessors(obj)
+            _no_postprocessor.add(t)
+    return obj
+
+
+@functools.lru_cache(maxsize=4096)
 def _rational(c):
-    """sympy's Rational for an int or Fraction."""
+    """sympy's Rational for an int or Fraction (remembered)."""
     if type(c) is int:
         return sympy().Integer(c)
     return sympy().Rational(c.numerator, c.denominator) if c.denominator != 1 else sympy().Integer(c.numerator)
@@ -526,6 +727,14 @@ def equal(a, b) -> bool | None:
 _SAMPLES = (1, 2, 3, 2**20 + 1, 40320)
 
 
+SAMPLES = _SAMPLES
+
+
+def value_at(x, v):
+    """The exact value (int or Fraction) of size ``x`` with every symbol at whole number ``v``; None when unknown."""
+    return _value_at(x, v)
+
+
 class _NoValue(Exception):
     pass
 
@@ -534,7 +743,7 @@ def _value_at(x, v):
     """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
     or None when ``x`` holds something this walk does not evaluate."""
     if is_concrete(x):
-        return Fraction(x)
+        return x
     try:
         return _value(x, v)
     except (_NoValue, ZeroDivisionError):
@@ -543,28 +752,30 @@ def _value_at(x, v):
 
 @functools.lru_cache(maxsize=65536)
 def _value(x, v):
+    """The value as an int where it is whole, else a Fraction (int arithmetic is several times faster)."""
     s = sympy()
     if x.is_Number:
         if x.is_Rational:
-            return Fraction(int(x.p), int(x.q))
+            return int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))
         raise _NoValue
     if x.is_Symbol:
         if x.is_integer and x.is_positive:
-            return Fraction(v)
+            return v
         raise _NoValue
     if x.is_Add:
-        return sum((_value(a, v) for a in x.args), Fraction(0))
+        return sum(_value(a, v) for a in x.args)
     if x.is_Mul:
-        out = Fraction(1)
+        out = 1
         for a in x.args:
             out *= _value(a, v)
         return out
     if x.is_Pow and x.exp.is_Integer:
-        return _value(x.base, v) ** int(x.exp)
+        e = int(x.exp)
+        return Fraction(_value(x.base, v)) ** e if e < 0 else _value(x.base, v) ** e
     if isinstance(x, s.floor):
-        return Fraction(math.floor(_value(x.args[0], v)))
+        return math.floor(_value(x.args[0], v))
     if isinstance(x, s.ceiling):
-        return Fraction(math.ceil(_value(x.args[0], v)))
+        return math.ceil(_value(x.args[0], v))
     if isinstance(x, s.Max):
         return max(_value(a, v) for a in x.args)
     if isinstance(x, s.Min):
@@ -602,6 +813,14 @@ def can_be_positive(x) -> bool:
     if is_concrete(x):
         return x > 0
     return _can_be_positive(sympy().sympify(x))
+
+
+def can_be_positive_plus(x, c) -> bool:
+    """``can_be_positive(plus(x, c))`` for a number c, without building the sum where x has a lower bound: then
+    so has x + c (its terms but the constant are x's), and ``can_be_positive`` answers True for it."""
+    if type(c) is int and not is_concrete(x) and _lower_bound(sympy().sympify(x)) != -math.inf:
+        return True
+    return can_be_positive(plus(x, c))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -728,7 +947,7 @@ def _lower_bound(x):
     when a symbol grows, so it is their value with every symbol at 1, which is attained."""
     s = sympy()
     if x.is_Number:
-        return Fraction(int(x.p), int(x.q)) if x.is_Rational else -math.inf
+        return (int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))) if x.is_Rational else -math.inf
     if x.is_Symbol:
         return 1 if x.is_integer and x.is_positive else -math.inf
     if isinstance(x, s.floor):
@@ -850,7 +1069,8 @@ def as_int(x, what: str):
 def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
-                   _is_expanded, _divisible_by, expression_text):
+                   _is_expanded, _divisible_by, expression_text, _factors, _power, _shifted_floordiv,
+                   _coefficient_and_term, _with_coefficient, _rational):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

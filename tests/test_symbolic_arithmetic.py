@@ -75,3 +75,113 @@ def test_a_value_zero_at_a_multiple_of_32_is_not_called_unequal():
     ratio = num.div(num.prod((32, num.ceildiv(H, 32))), num.ceildiv(H, 16))
     assert num.equal(ratio, 16) is None
     assert ratio.subs(H, 224) == 16 and ratio.subs(H, 225) != 16
+
+
+def _floor_by_sympys_constructor(arg):
+    return num._integer_valued(sympy.floor(arg, evaluate=False))
+
+
+@SETTINGS
+@given(atom, st.sampled_from(NUMBERS))
+def test_a_floor_built_directly_is_the_object_sympys_constructor_builds(i, k):
+    arg = _sympy(num.plus(num.scaled(ATOMS[i], k), Fraction(1, 3)))
+    got, expected = num._whole_floor(arg), _floor_by_sympys_constructor(arg)
+    assert type(got) is type(expected) and got == expected and hash(got) == hash(expected)
+    assert sympy.srepr(got) == sympy.srepr(expected) and str(got) == str(expected)
+    assert {k: v for k, v in vars(got).items() if k != "_mhash"} == \
+        {k: v for k, v in vars(expected).items() if k != "_mhash"}
+    assert dict(got._assumptions) == dict(expected._assumptions) and got.is_integer is True
+    assert type(got._assumptions) is type(expected._assumptions)
+    assert got._assumptions._generator == expected._assumptions._generator
+
+
+def _floordiv_by_steps(a, b):
+    """floordiv as built before its direct path: unnest, divide, then take the floor apart."""
+    return num._floor(num._product((num._unnest_floor(a),), Fraction(1, b)))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(atom, st.sampled_from([1, 2, -1, 3, 5, 64, Fraction(1, 2)])), min_size=1, max_size=4),
+       st.sampled_from([0, 1, -7, 5, 31, Fraction(3, 2)]), st.sampled_from([1, 2, 3, 4, 7, 16, 32]))
+def test_floordiv_built_directly_is_what_its_steps_build(parts, number, b):
+    a = _sympy(num.total([*(num.scaled(ATOMS[i], c) for i, c in parts), number]))
+    if a.is_Number:
+        return
+    expected = _floordiv_by_steps(a, b)
+    direct = num._floor_of_quotient(a, b)
+    if direct is not None:
+        assert sympy.srepr(direct) == sympy.srepr(expected)
+    got = num.floordiv(a, b)
+    assert sympy.srepr(_sympy(got)) == sympy.srepr(_sympy(num.normalize(expected)))
+    for v in (1, 2, 5, 37):  # and it is floor(a / b)
+        point = {s: v for s in a.free_symbols}
+        assert _sympy(got).subs(point) == sympy.floor(a.subs(point) / b)
+
+
+@SETTINGS
+@given(atom, atom, st.sampled_from(NUMBERS), st.sampled_from(num.SAMPLES))
+def test_values_at_sample_points_are_sympys_exact_values(i, j, k, v):
+    x = _sympy(num.plus(num.prod((ATOMS[i], ATOMS[j])), num.div(ATOMS[i], 3) if k else k))
+    got = num.value_at(x, v)
+    assert got == x.subs({s: v for s in x.free_symbols})
+    assert type(got) in (int, Fraction)
+
+
+class _Tagged(sympy.Symbol):
+    """A symbol type with a constructor postprocessor, as matrices and vectors have."""
+
+
+def test_constructor_postprocessors_are_skipped_only_where_no_argument_has_one():
+    plain = sympy.Add._from_args((H, W), True)
+    assert num._postprocessed(sympy.Add, plain) is plain
+    tagged = _Tagged("T", integer=True, positive=True)
+    marker = sympy.Add._from_args((H, K), True)
+    sympy.Basic._constructor_postprocessor_mapping[_Tagged] = {"Add": [lambda obj: marker]}
+    try:
+        built = sympy.Add._from_args((H, tagged), True)
+        assert num._postprocessed(sympy.Add, built) is marker
+        assert sympy.Add._exec_constructor_postprocessors(built) is marker
+        assert num._postprocessed(sympy.Add, plain) is plain
+    finally:
+        del sympy.Basic._constructor_postprocessor_mapping[_Tagged]
+        num._postprocessed(sympy.Add, plain)  # forget the mapping's size
+
+
+@SETTINGS
+@given(atom, atom, st.sampled_from([2, -1, 3, 512 * 9, Fraction(1, 2), Fraction(-3, 4)]), st.sampled_from([2, 3, 4]))
+def test_remembered_terms_and_powers_are_what_sympy_builds(i, j, c, e):
+    term = _sympy(num.prod((ATOMS[i], ATOMS[j])))
+    split = num._coefficient_and_term(term) if not term.is_Number and not term.is_Add else None
+    if split is not None:
+        coefficient, rest = split
+        assert sympy.srepr(_sympy(coefficient) * rest) == sympy.srepr(term)
+        assert sympy.srepr(num._with_coefficient(rest, c)) == sympy.srepr(sympy.Mul(_sympy(c), rest))
+    base = _sympy(ATOMS[i])
+    if base.is_Symbol or isinstance(base, (sympy.floor, sympy.Max, sympy.Min)) or base.is_Add:
+        assert sympy.srepr(num._power(base, e)) == sympy.srepr(base ** e)
+    assert num.normalize(_sympy(ATOMS[i])) == ATOMS[i] and num.is_concrete(ATOMS[i]) == (not isinstance(
+        ATOMS[i], sympy.Basic))
+
+
+@SETTINGS
+@given(st.lists(st.tuples(atom, st.sampled_from([1, 2, -1, 3, 64, Fraction(1, 2)])), min_size=1, max_size=3),
+       st.sampled_from([0, 1, -3, 7, 198, -64]), st.sampled_from([1, 2, 3, 4, 32]), st.sampled_from([0, 1, -1, 5]))
+def test_a_shifted_floordiv_is_the_sum_of_a_floordiv_of_a_sum(parts, shift, b, then):
+    x = num.total([num.scaled(ATOMS[i], c) for i, c in parts])
+    expected = num.plus(num.floordiv(num.plus(x, shift), b), then)
+    got = num.shifted_floordiv(x, shift, b, then)
+    assert sympy.srepr(_sympy(got)) == sympy.srepr(_sympy(expected))
+    assert num.shifted_floordiv(17, shift, b, then) == (17 + shift) // b + then
+
+
+def test_a_size_symbol_is_the_symbol_sympys_constructor_builds():
+    for name in ("H", "res", "k5", "classes"):
+        got, expected = num.symbol(name), sympy.Symbol(name, integer=True, positive=True)
+        assert type(got) is type(expected) and got == expected and hash(got) == hash(expected)
+        assert sympy.srepr(got) == sympy.srepr(expected) and str(got) == str(expected)
+        for slot in ("name", "_assumptions_orig", "_assumptions0"):
+            assert getattr(got, slot) == getattr(expected, slot)
+        known = [{k: v for k, v in x._assumptions.items() if v is not None} for x in (got, expected)]
+        assert known[0] == known[1]  # the facts (a table shared between symbols also notes what is unknown)
+        assert got.is_integer and got.is_positive and got.is_finite and not got.is_zero
+        assert (got + 1).subs(expected, 3) == 4 and got.free_symbols == {expected}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .. import num
 from ..errors import RuleError
 from .base import (ACTIVATION, ATTENTION, BIAS, ELEMENTWISE, LINEAR, NORM, SOFTMAX, WHOLE, Attr, AxisField, Field,
-                   Layer, REQUIRED, fmt_shape, positions_of, register, torch_modules)
+                   Layer, REQUIRED, fmt_shape, once_per_input, positions_of, register, torch_modules)
 
 CPB_HIDDEN = 512  # Swin V2's continuous position bias MLP: 2 -> 512 -> heads (Liu et al., CVPR 2022, Section 3.4)
 
@@ -153,11 +153,13 @@ class WindowAttention(Layer):
         if num.is_concrete(a.shift) and num.is_concrete(a.window) and a.shift >= a.window:
             raise RuleError(f"shift {a.shift} must be smaller than the window {a.window}")
 
+    @once_per_input  # asked by shape, params and ops
     def dims(self, a, ins):
         height, width, channels = _channels_last(ins, self.type)
         if num.divisible(channels, a.heads) is False:
             raise RuleError(f"heads={num.show(a.heads)} does not divide the {num.show(channels)} channels")
-        padded = tuple(num.normalize(num.ceildiv(s, a.window) * a.window) for s in (height, width))
+        # num.times: the product sympy's * makes, built directly when symbolic
+        padded = tuple(num.times(num.ceildiv(s, a.window), a.window) for s in (height, width))
         return height, width, channels, padded
 
     def shape(self, a, ins):
@@ -194,7 +196,7 @@ class WindowAttention(Layer):
         so Swin's last stage at a symbolic resolution counts the shift mask exactly where PyTorch applies it."""
         if num.is_concrete(a.shift) and a.shift == 0:
             return 0
-        excess = [num.normalize(p - a.window) for p in padded]
+        excess = [num.difference(p, a.window) for p in padded]  # p - window, built directly when symbolic
         known = [num.positive(e) for e in excess]
         if any(k is True for k in known):
             return 1

@@ -269,6 +269,8 @@ def _merge_column(column: tuple) -> tuple:
         if num.equal(other.stride, first.stride) is False:
             aligned = False
             continue
+        if _centres_meet(other, first):
+            continue
         if centre is None:
             centre = first.centre()
         if num.equal(other.centre(), centre) is False:
@@ -277,6 +279,20 @@ def _merge_column(column: tuple) -> tuple:
         return max(column, key=lambda a: a.size), aligned
     return AxisField(num.maximum(a.size for a in column), first.stride, num.maximum(a.padding for a in column)), \
         aligned
+
+
+def _centres_meet(a: AxisField, b: AxisField) -> bool:
+    """Whether the two fields' centres are equal for some value of the symbols (at one of num's sample points):
+    then ``num.equal`` cannot call them different, and their symbolic centres need not be built (what it costs
+    at every merge of branches with symbolic fields: GoogLeNet's free kernel)."""
+    if num.is_concrete(a.size) and num.is_concrete(a.padding) and num.is_concrete(b.size) \
+            and num.is_concrete(b.padding):
+        return False  # cheap either way: the exact centres are compared
+    for v in num.SAMPLES:
+        values = [num.value_at(x, v) for x in (a.size, a.padding, b.size, b.padding)]
+        if None not in values and values[0] - values[2] == 2 * (values[1] - values[3]):
+            return True
+    return False
 
 
 def window_field(fields: tuple, kernel, stride, pad_before, dilation) -> Field:
@@ -535,12 +551,11 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
     else:  # a symbolic kernel or padding: the same sums and products, built directly
         k_eff = num.plus(num.times(dilation, num.plus(kernel, -1)), 1)
         extra = num.difference(num.plus(before, after), k_eff)
-    if not num.can_be_positive(num.plus(size, num.plus(extra, 1))):
+    if not num.can_be_positive_plus(size, num.plus(extra, 1)):
         padded = size + (before + after)
         dil = f" (dilated to {num.show(k_eff)})" if not (num.is_concrete(dilation) and dilation == 1) else ""
         raise RuleError(f"{what} {num.show(kernel)}{dil} is larger than its padded input {num.show(padded)} "
                         f"(input {num.show(size)} + padding {num.show(before + after)}): the output would be empty")
-    span = num.plus(size, extra)
     if ceil_mode:
         if not num.is_concrete(size) and all(isinstance(x, int) for x in (before, after, k_eff, stride)) \
                 and after < k_eff:
@@ -548,7 +563,8 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             # stride <= min(span + stride - 1, size + before - 1) (PyTorch drops at most one window, as after <
             # k_eff ensures), so out = floor((size + before - 1 + min(after + stride - k_eff, 0)) / stride) + 1:
             # one floor, which stays one floor through any chain of pools.
-            return num.plus(num.floordiv(num.plus(size, before - 1 + min(after + stride - k_eff, 0)), stride), 1)
+            return num.shifted_floordiv(size, before - 1 + min(after + stride - k_eff, 0), stride, 1)
+        span = num.plus(size, extra)
         out = num.ceildiv(span, stride) + 1
         # PyTorch: the last window must start inside the input or its left padding.
         if num.is_concrete(out):
@@ -558,4 +574,6 @@ def _window_output(size, kernel, stride, pads, dilation, ceil_mode, what):
             s = num.sympy()
             out = s.Piecewise((out - 1, s.Ge((out - 1) * stride, size + before)), (out, True))
         return num.normalize(out)
-    return num.plus(num.floordiv(span, stride), 1)
+    if type(extra) is int and type(stride) is int and stride > 0:
+        return num.shifted_floordiv(size, extra, stride, 1)  # floor((size + extra) / stride) + 1 in one step
+    return num.plus(num.floordiv(num.plus(size, extra), stride), 1)

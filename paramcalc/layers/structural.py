@@ -9,8 +9,8 @@ from fractions import Fraction
 from .. import num
 from ..errors import RuleError
 from .base import (UPSAMPLING, WHOLE, AxisField, Attr, Field, KeepsField, Layer, NoOps, NoParams, WholeField,
-                   as_float, fmt_shape, numel, per_axis, register, resolve_padding, spatial_input, torch_modules,
-                   upsampling_field)
+                   as_float, fmt_shape, numel, once_per_input, per_axis, register, resolve_padding, spatial_input,
+                   torch_modules, upsampling_field)
 
 
 @register
@@ -253,6 +253,7 @@ class Crop(NoParams, NoOps, Layer):
         "offset": Attr("spatial0", None, doc="start of the crop per axis, from 0 (default: centred)"),
     }
 
+    @once_per_input  # asked by shape and by receptive_field
     def window(self, a, ins):
         c, sizes = spatial_input(ins, self.type)
         if len(ins) == 2:
