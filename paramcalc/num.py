@@ -20,15 +20,19 @@ _sympy = None
 # one of these types is an expression, told by one set lookup (is_concrete, normalize and the sums and products
 # ask that of every symbolic size they see).
 _EXPRESSIONS: frozenset = frozenset()
+# The key Add.flatten and Mul.flatten sort their arguments by (sympy's own `_args_sortkey`, which lives in
+# sympy.core.basic from 1.13 and in add.py / mul.py before): the builders below put terms in the same order.
+_SORT_KEY = None
 
 
 def sympy():
     """The sympy module, imported lazily."""
-    global _sympy, _EXPRESSIONS
+    global _sympy, _EXPRESSIONS, _SORT_KEY
     if _sympy is None:
         import sympy as _s
 
         _EXPRESSIONS = frozenset((_s.Add, _s.Mul, _s.Pow, _s.Symbol, _s.floor, _s.ceiling, _s.Max, _s.Min))
+        _SORT_KEY = functools.cmp_to_key(_s.Basic.compare)
         _sympy = _s
     return _sympy
 
@@ -376,7 +380,7 @@ def _monomial_product(expressions: tuple, number):
     if len(powers) == 1 and coeff != 1 and next(iter(powers)).is_Add and next(iter(powers.values())) == 1:
         return None
     parts = [b if e == 1 else _power(b, e) for b, e in powers.items()]
-    parts.sort(key=s.core.basic._args_sortkey)
+    parts.sort(key=_SORT_KEY)
     if coeff != 1:
         parts.insert(0, _rational(coeff))
     if len(parts) == 1:
@@ -537,7 +541,7 @@ def _combination(pairs: tuple, number):
         if c == 0:
             continue
         terms.append(term if c == 1 else _with_coefficient(term, c))
-    terms.sort(key=s.core.basic._args_sortkey)
+    terms.sort(key=_SORT_KEY)
     if constant:
         terms.insert(0, _rational(constant))
     if not terms:
