@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from .errors import RuleError
 from .expr import ExprError, evaluate, parse
 from .layers import REGISTRY

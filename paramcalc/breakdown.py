@@ -7,7 +7,6 @@ thop's 4,133,742,592.
 
 from __future__ import annotations
 
-
 from . import num
 from .layers import CATEGORIES
 from .records import record

@@ -8,7 +8,6 @@ Only models with symbols get here, so sympy is already loaded.
 
 from __future__ import annotations
 
-
 from . import num
 from .records import record
 

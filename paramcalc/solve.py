@@ -9,7 +9,6 @@ Values that break a derived shape constraint (H % 32 == 0) are skipped.
 
 from __future__ import annotations
 
-
 from . import num
 from .errors import UsageError
 from .explore import Evaluator, Point

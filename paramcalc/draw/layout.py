@@ -9,7 +9,6 @@ y positions with room for group labels. Pure Python, no Graphviz: ResNet-152 at 
 
 from __future__ import annotations
 
-
 from .model import Diagram, node_lines
 from ..records import record
 

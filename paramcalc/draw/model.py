@@ -6,7 +6,6 @@ groups drawn around their members. Every writer prints from a Diagram (and a Lay
 
 from __future__ import annotations
 
-
 from .. import num
 from ..engine import Analysis
 from ..records import record, replace

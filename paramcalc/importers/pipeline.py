@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from .emit import write_yaml
 from .model import ImportedModel
 from .proof import Proof, analyse_text, check_structure, compare_outputs

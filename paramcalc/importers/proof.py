@@ -4,7 +4,6 @@ weights loaded into to_torch(file) and the outputs compared on a random input.""
 
 from __future__ import annotations
 
-
 from .. import num
 from ..errors import ParamcalcError
 from .model import ImportedModel, ImportError_
