@@ -686,7 +686,7 @@ def _reaches(a, b) -> bool:
     if a == b:
         return True
     for v in (1, 2**20 + 1):  # a < b at a sample point: the difference's lower bound is < 0 too (no need to build it)
-        x, y = _value_at(a, v), _value_at(b, v)
+        x, y = value_at(a, v), value_at(b, v)
         if x is not None and y is not None and x < y:
             return False
     d = _difference(a, b)
@@ -718,7 +718,7 @@ def equal(a, b) -> bool | None:
         return True
     if d.is_number:
         return False
-    if any(_value_at(d, v) == 0 for v in _SAMPLES):  # zero somewhere, so not nonzero everywhere: sympy's
+    if any(value_at(d, v) == 0 for v in SAMPLES):  # zero somewhere, so not nonzero everywhere: sympy's
         return None                                    # assumptions could not answer False (and cost ms)
     if d.is_nonzero:
         return False
@@ -728,22 +728,14 @@ def equal(a, b) -> bool | None:
 # Values at which every symbol is tried when a sample settles a question without sympy's assumptions: small,
 # odd and even, large, and 8! = 40320, a multiple of every stride up to 8 and of 16, 32, 64 and 128 (FPN's
 # 32*floor((res + 31)/32)/floor((res + 15)/16) - 16 is 0 at multiples of 32, which sympy cannot see in 20 ms).
-_SAMPLES = (1, 2, 3, 2**20 + 1, 40320)
-
-
-SAMPLES = _SAMPLES
-
-
-def value_at(x, v):
-    """The exact value (int or Fraction) of size ``x`` with every symbol at whole number ``v``; None when unknown."""
-    return _value_at(x, v)
+SAMPLES = (1, 2, 3, 2**20 + 1, 40320)
 
 
 class _NoValue(Exception):
     pass
 
 
-def _value_at(x, v):
+def value_at(x, v):
     """The exact value of expression ``x`` with every symbol set to the whole number ``v`` (an int or Fraction),
     or None when ``x`` holds something this walk does not evaluate."""
     if is_concrete(x):
@@ -831,7 +823,7 @@ def can_be_positive_plus(x, c) -> bool:
 def _can_be_positive(x) -> bool:  # asked of every symbolic output size: a model repeats a few
     if _lower_bound(x) != -math.inf:
         return True  # positive() answers True or None then
-    if any((y := _value_at(x, v)) is not None and y > 0 for v in _SAMPLES):
+    if any((y := value_at(x, v)) is not None and y > 0 for v in SAMPLES):
         return True
     return positive(x) is not False
 
@@ -851,7 +843,7 @@ def positive(x) -> bool | None:
 def _signs_differ(x, holds) -> bool:
     """Whether ``holds`` is true of ``x`` at one sample point and false at another: then no answer for every
     value of the symbols exists, and sympy's assumptions (milliseconds on sizes with floors) would say None."""
-    seen = {holds(y) for y in (_value_at(x, v) for v in _SAMPLES) if y is not None}
+    seen = {holds(y) for y in (value_at(x, v) for v in SAMPLES) if y is not None}
     return len(seen) == 2
 
 
