@@ -48,14 +48,20 @@ def _satisfied(difference, symbol, values):
 
 
 def _periodic(good: list, values: range):
-    """Smallest modulus m and residue set R such that v is good exactly when v % m is in R."""
+    """Smallest modulus m and residue set R such that v is good exactly when v % m is in R.
+
+    Over consecutive values that holds exactly when whether v is good repeats with period m (each residue class is
+    then all good or all bad), which one comparison of the flags with themselves shifted by m tells."""
     if not good or len(values) < MIN_CHECKED:
         return None
+    assert values.step == 1
     wanted = set(good)
+    flags = [v in wanted for v in values]
     for m in range(2, len(values) // 4 + 1):
-        residues = {v % m for v in good}
-        if len(residues) < m and all((v % m in residues) == (v in wanted) for v in values):
-            return m, tuple(sorted(residues))
+        if flags[m:] == flags[:-m]:
+            residues = {v % m for v in good}
+            if len(residues) < m:  # m == len(residues) only when every value is good: no condition
+                return m, tuple(sorted(residues))
     return None
 
 

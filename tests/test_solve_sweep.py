@@ -186,6 +186,68 @@ def test_no_constraint_when_sizes_agree_for_every_value():
     assert analyse_text(UNET2, overrides={"H": 64}).constraints == ()
 
 
+@pytest.mark.parametrize("side", ["ceil(H/8)", "-(-H // 8)", "(H + 7) // 8"])
+def test_two_forms_of_one_size_give_no_constraint(side):
+    # three stride-2 3x3 convs with padding 1 give ceil(H/8) for every H (floor((H - 1)/2) + 1 = ceil(H/2), three
+    # times); a branch resized to ceil(H/8), however it is written, lines up with it at every H
+    text = f"""
+symbols: {{H: null}}
+input: [3, H, H]
+layers:
+  - {{name: a, type: conv, out: 4, kernel: 3, stride: 2, padding: 1}}
+  - {{name: b, type: conv, out: 4, kernel: 3, stride: 2, padding: 1}}
+  - {{name: c, type: conv, out: 4, kernel: 3, stride: 2, padding: 1}}
+  - {{name: pooled, type: adaptive_avgpool, size: 1}}
+  - {{name: up, type: upsample, size: ["{side}", "{side}"]}}
+  - {{name: cat, type: concat, inputs: [c, up]}}
+"""
+    assert analyse_text(text).constraints == ()
+
+
+@pytest.mark.parametrize("name", ["deeplabv3_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"])
+def test_segmentation_heads_need_no_condition_on_the_resolution(name):
+    # torchvision's DeepLabV3 and LR-ASPP run at any input size: their image-pooling branches are resized to the
+    # backbone's output size, ceil(res/8) or ceil(res/16), which is what the strided layers give
+    from paramcalc.bundled import resolve
+    from paramcalc.engine import analyze
+    from paramcalc.graph import load_graph
+
+    assert analyze(load_graph(resolve(name), symbolic=True)).constraints == ()
+
+
+def _smallest_period_by_definition(good, values):
+    """The definition: the smallest m >= 2 with a residue set R (not every residue) such that v is good exactly
+    when v % m is in R, tried value by value."""
+    for m in range(2, len(values) // 4 + 1):
+        residues = {v % m for v in good}
+        if len(residues) < m and all((v % m in residues) == (v in set(good)) for v in values):
+            return m, tuple(sorted(residues))
+    return None
+
+
+@pytest.mark.parametrize("rule", [
+    lambda v: v % 32 == 0, lambda v: v % 6 in (1, 5), lambda v: v % 4 != 3, lambda v: v % 97 == 5,
+    lambda v: v % 128 == 0, lambda v: v % 129 == 0, lambda v: True, lambda v: v == 7, lambda v: v > 200,
+    lambda v: v % 2 == 0 and v != 64, lambda v: (v * v) % 7 == 2,
+])
+def test_the_period_of_a_condition_is_the_one_its_definition_gives(rule):
+    from paramcalc.constraints import SCAN, _periodic
+
+    values = range(1, SCAN + 1)
+    good = [v for v in values if rule(v)]
+    assert _periodic(good, values) == _smallest_period_by_definition(good, values)
+
+
+def test_period_of_common_conditions():
+    from paramcalc.constraints import SCAN, _periodic
+
+    values = range(1, SCAN + 1)
+    assert _periodic([v for v in values if v % 32 == 0], values) == (32, (0,))
+    assert _periodic([v for v in values if v % 6 in (1, 5)], values) == (6, (1, 5))
+    assert _periodic([v for v in values if v % 129 == 0], values) is None  # past SCAN / 4: not confirmed often
+    assert _periodic(list(values), values) is None  # every value: no condition
+
+
 def test_solve_counts_macs_the_way_the_convention_does(run_cli):
     # FlopCounterMode counts 2 per multiply-add: 2 * 18 c^2 * 56^2 = 112,896 c^2 <= 1G -> c = 94
     # (112,896 * 94^2 = 997,549,056; 112,896 * 95^2 = 1,018,886,400)
