@@ -299,9 +299,26 @@ def ceildiv(a, b):
     if is_concrete(a) and is_concrete(b):
         return normalize(-(Fraction(-a) // Fraction(b)))
     a = sympy().sympify(a)
-    if isinstance(b, int) and not isinstance(b, bool) and b > 0 and _whole(a):
-        return floordiv(plus(a, b - 1), b)
+    if isinstance(b, int) and not isinstance(b, bool) and b > 0:
+        if _whole(a):
+            return floordiv(plus(a, b - 1), b)
+        q = _common_denominator(a)  # a = y/q with y whole: ceil(a/b) = ceil(y/(q*b)), the same form as above
+        if q is not None:
+            return floordiv(plus(scaled(a, q), q * b - 1), q * b)
     return normalize(-floordiv(-a, b))
+
+
+def _common_denominator(a):
+    """The least q > 1 such that q*a is whole-valued, for a sum of rational multiples of whole-valued terms (res/8,
+    H/2 + 1/2); None for anything else. ceil(res/8) is then written floor(res/8 + 7/8), as a stride-8 layer's
+    output size is, not res - floor(7*res/8): two forms of one size would look like two sizes at a merge."""
+    q = 1
+    for term in sympy().Add.make_args(a):
+        c, rest = term.as_coeff_Mul()
+        if not c.is_Rational or not (rest.is_Number or _whole(rest)):
+            return None
+        q = math.lcm(q, int(c.q))
+    return q if q > 1 else None
 
 
 def div(a, b):
@@ -719,10 +736,57 @@ def equal(a, b) -> bool | None:
     if d.is_number:
         return False
     if any(value_at(d, v) == 0 for v in SAMPLES):  # zero somewhere, so not nonzero everywhere: sympy's
-        return None                                    # assumptions could not answer False (and cost ms)
+        return True if _zero_everywhere(d) else None   # assumptions could not answer False (and cost ms)
     if d.is_nonzero:
         return False
     return None
+
+
+PERIOD_LIMIT = 1024  # the longest period _zero_everywhere checks value by value
+
+
+@functools.lru_cache(maxsize=4096)
+def _zero_everywhere(d) -> bool:
+    """Whether ``d`` is 0 for every whole value of its one symbol n, proved for a sum of rational multiples of n,
+    of floors and ceilings of linear functions of n (a*n + b, a and b rational) and a constant: with P the least
+    common denominator of those a, each floor or ceiling grows by exactly a*P when n grows by P, so d(n + P) =
+    d(n) + P*s for s the sum of d's coefficients of n, inside the floors included. With s = 0, d repeats with
+    period P, and P consecutive zeros make it 0 everywhere (n - floor(7*n/8) - floor((n + 7)/8), two forms of
+    ceil(n/8), is 0 at n = 1..8). False when d has another form, or another symbol, or is not 0 everywhere.
+    Remembered: a merge asks it of every pair of its inputs, and a network repeats its merges."""
+    s = sympy()
+    symbol = None
+    slope = 0
+    period = 1
+    for term in s.Add.make_args(d):
+        c, rest = term.as_coeff_Mul()
+        if not c.is_Rational:
+            return False
+        if rest.is_Number:
+            continue
+        if isinstance(rest, (s.floor, s.ceiling)):
+            inner = rest.args[0]
+        elif rest.is_Symbol:
+            inner = rest
+        else:
+            return False
+        a = 0
+        for part in s.Add.make_args(inner):
+            k, x = part.as_coeff_Mul()
+            if not k.is_Rational:
+                return False
+            if x.is_Number:
+                continue
+            if not x.is_Symbol or (symbol is not None and x != symbol):
+                return False
+            symbol = x
+            a += Fraction(int(k.p), int(k.q))
+        slope += Fraction(int(c.p), int(c.q)) * a
+        if rest is not inner:
+            period = math.lcm(period, a.denominator)
+    if symbol is None or slope != 0 or period > PERIOD_LIMIT:
+        return False
+    return all(value_at(d, v) == 0 for v in range(1, period + 1))
 
 
 # Values at which every symbol is tried when a sample settles a question without sympy's assumptions: small,
@@ -1066,7 +1130,7 @@ def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
                    _is_expanded, _divisible_by, expression_text, _factors, _power, _shifted_floordiv,
-                   _coefficient_and_term, _with_coefficient, _rational):
+                   _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

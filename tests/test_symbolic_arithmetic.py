@@ -185,3 +185,49 @@ def test_a_size_symbol_is_the_symbol_sympys_constructor_builds():
         assert known[0] == known[1]  # the facts (a table shared between symbols also notes what is unknown)
         assert got.is_integer and got.is_positive and got.is_finite and not got.is_zero
         assert (got + 1).subs(expected, 3) == 4 and got.free_symbols == {expected}
+
+
+# ------------------------------------------------------------------------- ceil and identities of one symbol
+
+@SETTINGS
+@given(st.integers(1, 40), st.integers(-40, 40), st.integers(1, 12), st.integers(1, 5))
+def test_ceil_of_a_fraction_of_a_size_is_the_floor_a_strided_layer_writes(p, c, q, b):
+    # ceil((p*H + c) / q / b), checked at every H against Python's exact integer ceiling -(-x // y)
+    x = num.div(num.plus(num.scaled(H, p), c), q)
+    got = num.ceildiv(x, b)
+    assert not any(isinstance(f, sympy.ceiling) for f in sympy.preorder_traversal(got))
+    for h in range(1, 70):
+        assert num.value_at(got, h) == -(-(p * h + c) // (q * b))
+
+
+def test_ceil_of_res_over_8_is_the_size_a_stride_8_layer_gives():
+    # three stride-2 3x3 convs with padding 1 give floor((res + 7)/8), ceil(res/8) written as a floor
+    strided = num.plus(num.floordiv(num.plus(H, 7), 8), 0)
+    assert num.ceildiv(num.div(H, 8), 1) == strided
+    assert str(strided) == "floor(H/8 + 7/8)"
+
+
+def test_identities_of_one_symbol_are_proved_by_one_period():
+    n = H
+    ceil_8 = num.floordiv(num.plus(n, 7), 8)
+    minus_floor = num.difference(n, num.floordiv(num.scaled(n, 7), 8))  # n - floor(7n/8), also ceil(n/8)
+    assert str(minus_floor) == "H - floor(7*H/8)"
+    assert num.equal(minus_floor, ceil_8) is True
+    # floor(n/2) + ceil(n/2) = n
+    assert num.equal(num.plus(num.floordiv(n, 2), num.floordiv(num.plus(n, 1), 2)), n) is True
+    # floor(n/3) + floor((n+1)/3) + floor((n+2)/3) = n (Hermite's identity)
+    three = num.total([num.floordiv(num.plus(n, k), 3) for k in range(3)])
+    assert num.equal(three, n) is True
+
+
+def test_conditions_that_hold_for_some_values_only_stay_undecided():
+    n = H
+    assert num.equal(num.scaled(num.floordiv(n, 32), 32), n) is None          # n % 32 == 0
+    assert num.equal(num.floordiv(n, 2), num.floordiv(num.plus(n, 1), 2)) is None  # n even
+    # a slope: floor(n/2) and n/2 + 1 differ by an unbounded amount, zero nowhere
+    assert num.equal(num.floordiv(num.plus(n, 3), 2), num.floordiv(num.plus(n, 1), 2)) is False
+    # two symbols: no period to check, as before
+    assert num.equal(num.plus(num.floordiv(n, 2), W), num.plus(num.floordiv(num.plus(n, 1), 2), W)) is None
+    # a product of floors is not linear in the floors: left undecided, never called equal
+    sq = num.prod((num.floordiv(n, 2), num.floordiv(n, 2)))
+    assert num.equal(sq, num.prod((num.floordiv(num.plus(n, 1), 2), num.floordiv(n, 2)))) is None
