@@ -312,13 +312,23 @@ def _common_denominator(a):
     """The least q > 1 such that q*a is whole-valued, for a sum of rational multiples of whole-valued terms (res/8,
     H/2 + 1/2); None for anything else. ceil(res/8) is then written floor(res/8 + 7/8), as a stride-8 layer's
     output size is, not res - floor(7*res/8): two forms of one size would look like two sizes at a merge."""
-    q = 1
-    for term in sympy().Add.make_args(a):
-        c, rest = term.as_coeff_Mul()
-        if not c.is_Rational or not (rest.is_Number or _whole(rest)):
-            return None
-        q = math.lcm(q, int(c.q))
+    terms = _rational_terms(a)
+    if terms is None or not all(rest.is_Number or _whole(rest) for _, rest in terms):
+        return None
+    q = math.lcm(*(Fraction(c).denominator for c, _ in terms))
     return q if q > 1 else None
+
+
+def _rational_terms(x):
+    """(rational coefficient as an int or Fraction, the rest) for each term of the sum ``x``, as ``as_coeff_Mul``
+    splits it (a constant's rest is 1); None when a coefficient is not rational."""
+    out = []
+    for term in sympy().Add.make_args(x):
+        c, rest = term.as_coeff_Mul()
+        if not c.is_Rational:
+            return None
+        out.append((int(c.p) if c.q == 1 else Fraction(int(c.p), int(c.q)), rest))
+    return out
 
 
 def div(a, b):
@@ -758,30 +768,25 @@ def _zero_everywhere(d) -> bool:
     symbol = None
     slope = 0
     period = 1
-    for term in s.Add.make_args(d):
-        c, rest = term.as_coeff_Mul()
-        if not c.is_Rational:
-            return False
+    terms = _rational_terms(d)
+    if terms is None:
+        return False
+    for c, rest in terms:
         if rest.is_Number:
             continue
-        if isinstance(rest, (s.floor, s.ceiling)):
-            inner = rest.args[0]
-        elif rest.is_Symbol:
-            inner = rest
-        else:
+        inner = rest.args[0] if isinstance(rest, (s.floor, s.ceiling)) else rest if rest.is_Symbol else None
+        parts = None if inner is None else _rational_terms(inner)
+        if parts is None:
             return False
         a = 0
-        for part in s.Add.make_args(inner):
-            k, x = part.as_coeff_Mul()
-            if not k.is_Rational:
-                return False
+        for k, x in parts:
             if x.is_Number:
                 continue
             if not x.is_Symbol or (symbol is not None and x != symbol):
                 return False
             symbol = x
-            a += Fraction(int(k.p), int(k.q))
-        slope += Fraction(int(c.p), int(c.q)) * a
+            a += k
+        slope += c * a
         if rest is not inner:
             period = math.lcm(period, a.denominator)
     if symbol is None or slope != 0 or period > PERIOD_LIMIT:
