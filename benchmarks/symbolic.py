@@ -5,8 +5,9 @@ and a 100,000-point sweep from compiled closed forms. Prints one table per part,
     python benchmarks/symbolic.py --nets resnet50 googlenet --skip-deep --skip-sweep
     PYTHONPATH=/path/to/other/checkout python benchmarks/symbolic.py --skip-sweep   # the same on another version
 
-Times are CPU seconds of this process (time.process_time), the best of --rounds interleaved rounds: on a shared
-machine that is what the code costs, undisturbed by other processes. sympy is imported before anything is timed
+Times are CPU seconds of this process (time.process_time), the best of --rounds rounds in which the concrete and
+the symbolic analysis take turns: on a shared machine that is what the code costs, undisturbed by other processes,
+and both sides of a ratio meet the machine in the same state. sympy is imported before anything is timed
 (its import, about 0.2 s, is paid once per process), and every remembered symbolic result is forgotten before each
 symbolic analysis, so each one is timed as a first analysis. A model that runs past --timeout seconds is reported
 as such (the version before this work never finished googlenet, fcn32s_vgg16 and squeezenet --symbolic).
@@ -80,6 +81,23 @@ def best(fn, rounds, timeout, before=None):
     return min(times)
 
 
+def paired(concrete, symbolic, rounds, timeout):
+    """The best of ``rounds`` CPU times of each, a concrete and a symbolic analysis taking turns (caches cleared
+    before each symbolic one), so both meet the same state of a shared machine; (None, None) after a timeout."""
+    times_c, times_s = [], []
+    for _ in range(rounds):
+        t_c = cpu(concrete, timeout)
+        forget()
+        t_s = cpu(symbolic, timeout)
+        if t_c is None:
+            return None, None
+        times_c.append(t_c)
+        if t_s is None:
+            return min(times_c), None
+        times_s.append(t_s)
+    return min(times_c), min(times_s)
+
+
 def show(t):
     return "timeout" if t is None else f"{t * 1000:8.1f}"
 
@@ -95,9 +113,9 @@ def nets_part(nets, rounds, timeout):
             load_graph(path, symbolic=True)
         except Exception:  # a symbol that sets a repeat count keeps its value
             free = dict(concrete_graph.symbols)
-        t_concrete = best(lambda: analyze(load_graph(path)), rounds, timeout)
-        t_symbolic = best(lambda: analyze(load_graph(path, symbolic=True, overrides=free)), rounds, timeout,
-                          before=forget)
+        t_concrete, t_symbolic = paired(lambda: analyze(load_graph(path)),
+                                        lambda: analyze(load_graph(path, symbolic=True, overrides=free)),
+                                        rounds, timeout)
         ratio = f"{t_symbolic / t_concrete:6.2f}" if t_symbolic and t_concrete else "     -"
         symbols = ", ".join(k for k, _ in concrete_graph.symbols if k not in free) or "-"
         print(f"{name:24s} {layers:6d} {show(t_concrete):>11s} {show(t_symbolic):>11s} {ratio}  {symbols}", flush=True)
@@ -115,8 +133,8 @@ def deep_text(layers: int) -> str:
 def deep_part(layers, rounds, timeout):
     text = deep_text(layers)
     print(f"{'model':24s} {'layers':>6s} {'concrete ms':>11s} {'symbolic ms':>11s} {'ratio':>6s}  symbols")
-    t_concrete = best(lambda: analyze(build_graph(load_text(text))), rounds, timeout)
-    t_symbolic = best(lambda: analyze(build_graph(load_text(text), symbolic=True)), rounds, timeout, before=forget)
+    t_concrete, t_symbolic = paired(lambda: analyze(build_graph(load_text(text))),
+                                    lambda: analyze(build_graph(load_text(text), symbolic=True)), rounds, timeout)
     ratio = f"{t_symbolic / t_concrete:6.2f}" if t_symbolic and t_concrete else "     -"
     print(f"{'deep residual':24s} {layers:6d} {show(t_concrete):>11s} {show(t_symbolic):>11s} {ratio}  c, H")
 
@@ -140,7 +158,7 @@ def sweep_part(rounds, timeout):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--nets", nargs="*", default=None, help="bundled networks (default: all)")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--timeout", type=int, default=60, help="seconds before one analysis counts as a blow-up")
     p.add_argument("--deep-layers", type=int, default=10_000)
     p.add_argument("--skip-nets", action="store_true")
