@@ -18,11 +18,13 @@ __all__ = ["__version__", "analyze", "analyze_file", "load_graph", "to_torch", "
 from .errors import ParamcalcError, SpecError  # noqa: E402
 
 
-def load_graph(path, *, symbolic=False, overrides=None, **symbols):
+def load_graph(path, *, symbolic=False, overrides=None, block=None, block_input=None, **symbols):
     """Read and build an architecture file, a bundled one by name, or standard input ('-').
 
     Symbols get values as keywords, as ``to_torch`` takes them (``load_graph('vgg_two_3x3', c=128)``);
     ``symbolic=True`` leaves every symbol not given symbolic. ``overrides={'c': 128}`` is the older spelling.
+    ``block='bottleneck'`` builds that block of the file alone (its arguments are symbols), on ``block_input``
+    (a shape without batch, whose entries may use the symbols: ``('4*c', 56, 56)``) or else the file's input.
     """
     from .bundled import locate
     from .graph import build_graph
@@ -35,7 +37,11 @@ def load_graph(path, *, symbolic=False, overrides=None, **symbols):
         file = locate(path)
         raw = load_file(file)
     _check_positive(raw, values)
-    return build_graph(raw, file, overrides=values, symbolic=symbolic)
+    if block is None and block_input is not None:
+        from .errors import UsageError
+
+        raise UsageError("block_input is the input of a block built alone; give the block too")
+    return build_graph(raw, file, overrides=values, symbolic=symbolic, block=block, block_input=block_input)
 
 
 def analyze(graph, **kwargs):
@@ -45,18 +51,21 @@ def analyze(graph, **kwargs):
     return _analyze(graph, **kwargs)
 
 
-def analyze_file(path, *, symbolic=False, batch=1, dtype="fp32", overrides=None, **symbols):
+def analyze_file(path, *, symbolic=False, batch=1, dtype="fp32", overrides=None, block=None, block_input=None,
+                 **symbols):
     """Read, build and analyse an architecture: a file, a bundled one by name ('alexnet'), or '-' (standard input).
 
     The one entry point for analysis. Symbols get values as keywords, as ``to_torch`` takes them
     (``analyze_file('vgg_two_3x3', c=128)``; values are numbers or text such as '3/4'); ``symbolic=True`` keeps every
     symbol not given symbolic; ``batch`` and ``dtype`` ('fp32', 'fp16', 'bf16', 'int8') set the memory figures.
-    ``overrides={'c': 128}`` is the older spelling and still works.
+    ``overrides={'c': 128}`` is the older spelling and still works. ``block`` and ``block_input`` analyse one block
+    of the file alone, as ``load_graph`` builds it.
 
     >>> paramcalc.analyze_file("vgg_two_3x3", c=128).totals.params    # doctest: +SKIP
     295168
     """
-    return analyze(load_graph(path, symbolic=symbolic, overrides=overrides, **symbols), batch=batch, dtype=dtype)
+    return analyze(load_graph(path, symbolic=symbolic, overrides=overrides, block=block, block_input=block_input,
+                              **symbols), batch=batch, dtype=dtype)
 
 
 def _symbol_values(overrides, symbols) -> dict:

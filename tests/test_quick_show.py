@@ -37,7 +37,7 @@ def test_parse_reads_the_common_lines():
     ["alexnet", "--depth", "-1"], ["alexnet", "--depth", "1.5"], ["alexnet", "--depth", "\u0663"],
     ["alexnet", "--batch", "0"], ["alexnet", "--batch", " 2"], ["alexnet", "--dtype", "fp64"],
     ["alexnet", "--symbolic=yes"], ["alexnet", "--symbolic", "--symbolic"], ["alexnet", "--set"],
-    ["alexnet", "--set", "--symbolic"], ["-x.yaml"],
+    ["alexnet", "--set", "--symbolic"], ["-x.yaml"], ["alexnet", "--input"], ["a#b", "--input", "1", "--input", "2"],
 ])
 def test_other_lines_are_left_to_click(args):
     assert quick.parse(args) is None
@@ -49,6 +49,7 @@ def test_other_lines_are_left_to_click(args):
     ["vgg_two_3x3", "--set", "c=128", "--set=H=56", "--symbolic", "--batch=8", "--dtype", "bf16", "--depth", "0",
      "--format=csv"],
     ["alexnet", "--batch", "0012", "--depth", "3", "--set=res=160"],
+    ["resnet50#bottleneck", "--input", "256,56,56", "--set", "width=64"], ["resnet50#bottleneck", "--input=4*c,H,H"],
 ])
 def test_parse_gives_the_click_command_s_parameters(args):
     from paramcalc.cli.show import show
@@ -78,6 +79,8 @@ def _quick(capsys, args):
     ["alexnet", "--set", "res=abc", "--format", "json"],
     ["alexnet", "--set", "nosuch=3"],
     ["alexnet", "--set", "res=7"],                             # too small an input for the network
+    ["resnet50#bottleneck", "--input", "256,56,56", "--set", "width=64", "--format", "json"],  # a block alone
+    ["resnet50#nosuch"], ["resnet50#bottleneck", "--input", "256,x"], ["alexnet", "--input", "3,8,8"],
 ])
 def test_same_output_errors_and_exit_code_as_the_click_command(capsys, run_cli, args):
     code, out, err = _quick(capsys, args)
@@ -124,6 +127,8 @@ def test_options_match_the_click_command():
             assert param.is_flag and default is False
         elif kind == "multiple":
             assert param.multiple and param.nargs == 1
+        elif kind == "text":
+            assert param.type is click.STRING and not param.multiple and param.nargs == 1 and default is None
         elif isinstance(kind, tuple):
             assert isinstance(param.type, click.Choice) and tuple(param.type.choices) == kind and default == kind[0]
         else:

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 
 def test_json_contract_has_the_documented_keys(run_cli):
     r = run_cli("show", "alexnet", "--format", "json")
@@ -95,3 +97,39 @@ def test_block_header_rows_show_the_sum_of_their_layers(run_cli):
     table = run_cli("show", "resnet_bottleneck", "--set", "c=64").stdout
     header = next(line for line in table.splitlines() if line.strip("│ ").startswith("block"))
     assert num.human(block_params) in header
+
+
+def test_show_a_block_alone_on_its_own_input(run_cli):
+    # torchvision's first ResNet-50 bottleneck after stage 1 (Bottleneck(256, 64)): 1x1 256->64, 3x3 64->64,
+    # 1x1 64->256, no biases; BatchNorm weight and bias on 64 + 64 + 256 channels; running mean and variance
+    r = run_cli("show", "resnet50#bottleneck", "--input", "256,56,56", "--set", "width=64", "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    convs = 256 * 64 + 9 * 64 * 64 + 64 * 256
+    assert d["name"] == "resnet50#bottleneck"
+    assert d["totals"]["params"] == convs + 2 * (64 + 64 + 256) == 70_400
+    assert d["totals"]["buffers"] == 2 * (64 + 64 + 256)
+    assert d["inputs"][0]["shape"] == [1, 256, 56, 56] and d["outputs"][0]["shape"] == [1, 256, 56, 56]
+    # each conv's MACs: its weights x 56 x 56 output positions
+    assert d["totals"]["ops"]["conv"] == convs * 56 * 56
+    # the block's arguments are symbols: left free, the width stays one
+    r = run_cli("show", "resnet50#bottleneck", "--input", "4*width,56,56", "--symbolic", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["totals"]["params"] == "17*width**2 + 12*width"
+
+
+def test_input_is_for_a_block_target_only(run_cli):
+    r = run_cli("show", "alexnet", "--input", "3,64,64")
+    assert r.exit_code == 2 and "FILE#BLOCK" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("show", "resnet50#nosuch")
+    assert r.exit_code == 2 and "no block 'nosuch'" in r.stderr and "bottleneck" in r.stderr
+
+
+def test_the_library_builds_a_block_alone_as_the_command_line_does():
+    import paramcalc
+
+    a = paramcalc.analyze_file("resnet50", block="bottleneck", block_input=(256, 56, 56), width=64)
+    convs = 256 * 64 + 9 * 64 * 64 + 64 * 256  # the MACs are the convs' alone: their weights x 56 x 56 positions
+    assert (a.totals.params, a.totals.macs) == (70_400, convs * 56 * 56) == (70_400, 218_365_952)
+    with pytest.raises(paramcalc.ParamcalcError, match="give the block too"):
+        paramcalc.load_graph("resnet50", block_input=(256, 56, 56))

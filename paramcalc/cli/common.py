@@ -64,12 +64,40 @@ def parse_sets(sets, flag_name: str = "--set") -> dict:
     return out
 
 
-def load_analysis(target, sets=(), symbolic=False, batch=1, dtype="fp32"):
-    """Resolve a path, a bundled name or '-' (standard input), build its graph with the --set values, analyse it."""
+def load_analysis(target, sets=(), symbolic=False, batch=1, dtype="fp32", block_input=None):
+    """Resolve a path, a bundled name, '-' (standard input) or FILE#BLOCK (a block built alone, on ``block_input``,
+    the --input text '256,56,56'), build its graph with the --set values, analyse it."""
     from .. import analyze_file
 
     assert dtype in DTYPE_BYTES
-    return analyze_file(target, overrides=parse_sets(sets), symbolic=symbolic, batch=batch, dtype=dtype)
+    overrides = parse_sets(sets)
+    block = None
+    if "#" in str(target):
+        import os
+
+        if not os.path.exists(target):
+            from ..compare import split_target
+
+            target, block = split_target(target)
+    if block_input is not None:
+        from ..compare import parse_input
+        from ..errors import UsageError
+
+        if block is None:
+            raise UsageError("--input gives the input of a FILE#BLOCK target (a block built alone); a whole file "
+                             "keeps its own input")
+        block_input = parse_input(block_input)
+    return analyze_file(target, overrides=overrides, symbolic=symbolic, batch=batch, dtype=dtype, block=block,
+                        block_input=block_input)
+
+
+def input_option(f):
+    """--input C,H,W: the input of a FILE#BLOCK target."""
+    import click
+
+    return click.option("--input", "block_input", metavar="C,H,W",
+                        help="Input of a FILE#BLOCK target (a block built alone), e.g. 256,56,56 or 4*c,H,H "
+                             "(default: the file's own input).")(f)
 
 
 # The profiles of paramcalc.conventions, named here so that --help does not import it (a test keeps them equal).

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from .common import load_analysis, model_options
+from .common import input_option, load_analysis, model_options
 
 FORMATS = ("svg", "png", "dot", "mermaid", "html")
 SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".md": "mermaid",
@@ -25,8 +25,9 @@ SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".mmd": "
               help="Draw blocks deeper than N as one node each (0: the top level; default: every layer).")
 @click.option("--rf", "receptive_field", is_flag=True,
               help="Print each node's receptive field in its box (HTML and SVG show it on hover anyway).")
+@input_option
 @model_options
-def draw(target, output, fmt, depth, receptive_field, sets, symbolic, batch, dtype):
+def draw(target, output, fmt, depth, receptive_field, block_input, sets, symbolic, batch, dtype):
     """Draw the layer graph: blocks as groups, each node with its name, type, output shape, params and MACs.
 
     Merges (add, concat, multiply) are drawn as rounded red pills. SVG, Mermaid, DOT and HTML need no system
@@ -38,12 +39,13 @@ def draw(target, output, fmt, depth, receptive_field, sets, symbolic, batch, dty
       paramcalc draw googlenet --depth 1 --format mermaid   # for GitHub
       paramcalc draw unet -o unet.html                       # interactive
       paramcalc draw densenet121 --depth 1 -o densenet121.png
+      paramcalc draw resnet50#bottleneck --input 256,56,56 -o bottleneck.svg   # one block alone
     """
     if fmt is None:
         fmt = SUFFIXES.get(Path(output).suffix.lower(), "svg") if output else "svg"
     if fmt == "png" and output is None and sys.stdout.isatty():
         raise click.UsageError("--format png writes binary data: give -o FILE.png (or redirect the output)")
-    analysis = load_analysis(target, sets, symbolic, batch, dtype)
+    analysis = load_analysis(target, sets, symbolic, batch, dtype, block_input)
     if fmt == "html":
         from ..report import page
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from .common import DTYPES, FORMATS
 
-# option -> (keyword of show_output.write, kind): "flag", "multiple" (repeatable), a tuple of choices, or the least
-# whole number allowed. Every other option of `show` (--convention, --breakdown, --help) is click's.
+# option -> (keyword of show_output.write, kind): "flag", "multiple" (repeatable), "text" (any value), a tuple of
+# choices, or the least whole number allowed. Every other option of `show` (--convention, --breakdown, --help) is
+# click's.
 OPTIONS = {
     "--format": ("fmt", FORMATS),
     "--depth": ("depth", 0),
@@ -21,6 +22,7 @@ OPTIONS = {
     "--symbolic": ("symbolic", "flag"),
     "--batch": ("batch", 1),
     "--dtype": ("dtype", DTYPES),
+    "--input": ("block_input", "text"),
 }
 
 
@@ -58,6 +60,8 @@ def parse(args: list[str]) -> dict | None:
                 return None
         if kind == "multiple":
             found[keyword] += (value,)
+        elif kind == "text":
+            found[keyword] = value
         elif isinstance(kind, tuple):
             if value not in kind:
                 return None

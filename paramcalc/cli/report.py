@@ -17,14 +17,14 @@ from .common import model_options, parse_sets
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
               help="Blocks deeper than N start closed in the graph (click to open them).")
 @click.option("--input", "block_input", metavar="C,H,W",
-              help="Input of FILE#BLOCK targets when comparing (as in paramcalc compare).")
+              help="Input of FILE#BLOCK targets, e.g. 256,56,56 or 4*c,H,H (as in paramcalc compare).")
 @model_options
 def report(targets, output, depth, block_input, sets, symbolic, batch, dtype):
     """Write an HTML report that works offline: totals, the interactive graph, a sortable per-layer table, and
     plots of params and MACs by stage, receptive field by depth and activation memory over the forward pass.
 
-    With two or more targets (files, bundled names or FILE#BLOCK, as in paramcalc compare) the designs are put
-    side by side, with each one's ratio to the first.
+    A target is a file, a bundled name or FILE#BLOCK (one block built alone, as in paramcalc compare). With two or
+    more targets the designs are put side by side, with each one's ratio to the first.
 
     \b
     Examples:
@@ -37,7 +37,7 @@ def report(targets, output, depth, block_input, sets, symbolic, batch, dtype):
     if len(targets) == 1:
         from .common import load_analysis
 
-        analysis = load_analysis(targets[0], sets, symbolic, batch, dtype)
+        analysis = load_analysis(targets[0], sets, symbolic, batch, dtype, block_input)
         text = page.report(analysis, depth)
         default = f"{_file_name(analysis.name)}.html"
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import FORMATS, complete_target, convention_option, model_options
+from .common import FORMATS, complete_target, convention_option, input_option, model_options
 
 
 @click.command()
@@ -16,11 +16,13 @@ from .common import FORMATS, complete_target, convention_option, model_options
 @convention_option
 @click.option("--breakdown", is_flag=True,
               help="Where the compute goes: per layer and in total, by category (or by the --convention's terms).")
+@input_option
 @model_options
-def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype):
+def show(target, fmt, depth, convention, breakdown, block_input, sets, symbolic, batch, dtype):
     """Per-layer shapes, parameters, MACs and receptive fields of an architecture, with totals.
 
-    FILE_OR_NAME is a YAML file or the name of a bundled architecture (see `paramcalc list`).
+    FILE_OR_NAME is a YAML file or the name of a bundled architecture (see `paramcalc list`); FILE#BLOCK is one
+    block of it built alone (its arguments are symbols; --input gives its input).
 
     \b
     Examples:
@@ -28,10 +30,11 @@ def show(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype
       paramcalc show resnet50 --depth 1
       paramcalc show resnet50 --convention thop --breakdown
       paramcalc show vgg_two_3x3 --set c=128 --format json
+      paramcalc show resnet50#bottleneck --input 256,56,56 --set width=64
     """
     from .show_output import write
 
-    write(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype)
+    write(target, fmt, depth, convention, breakdown, sets, symbolic, batch, dtype, block_input)
 
 
 @click.command("list")

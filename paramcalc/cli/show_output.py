@@ -10,14 +10,14 @@ from .guard import echo
 
 
 def write(target, fmt="table", depth=None, convention=None, breakdown=False, sets=(), symbolic=False, batch=1,
-          dtype="fp32") -> None:
-    """Analyse ``target`` (a file, a bundled name or '-') and print it as `paramcalc show` does."""
+          dtype="fp32", block_input=None) -> None:
+    """Analyse ``target`` (a file, a bundled name, '-' or FILE#BLOCK) and print it as `paramcalc show` does."""
     totals = None
     if convention is not None:
         from ..conventions import DEFAULT, apply, get
 
         get(convention)  # an unknown name fails before any work
-    analysis = load_analysis(target, sets, symbolic, batch, dtype)
+    analysis = load_analysis(target, sets, symbolic, batch, dtype, block_input)
     if convention is not None and convention != DEFAULT:
         totals = apply(analysis, convention)
     bd = None
