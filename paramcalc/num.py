@@ -32,9 +32,16 @@ def sympy():
         import sympy as _s
 
         _EXPRESSIONS = frozenset((_s.Add, _s.Mul, _s.Pow, _s.Symbol, _s.floor, _s.ceiling, _s.Max, _s.Min))
-        _SORT_KEY = functools.cmp_to_key(_s.Basic.compare)
+        _SORT_KEY = functools.cmp_to_key(_compare)
         _sympy = _s
     return _sympy
+
+
+@functools.lru_cache(maxsize=65536)
+def _compare(a, b) -> int:
+    """sympy's ``Basic.compare``, remembered: the builders put the same sizes in order again and again (every layer
+    on a map multiplies its two spatial sizes), and comparing two sizes walks both expressions."""
+    return a.compare(b)
 
 
 def is_concrete(x) -> bool:
@@ -1135,7 +1142,7 @@ def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
                    _is_expanded, _divisible_by, expression_text, _factors, _power, _shifted_floordiv,
-                   _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere):
+                   _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere, _compare):
         cached.cache_clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()
