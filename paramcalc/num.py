@@ -322,7 +322,7 @@ def _common_denominator(a):
     terms = _rational_terms(a)
     if terms is None or not all(rest.is_Number or _whole(rest) for _, rest in terms):
         return None
-    q = math.lcm(*(Fraction(c).denominator for c, _ in terms))
+    q = math.lcm(*(c.denominator for c, _ in terms))  # an int's denominator is 1
     return q if q > 1 else None
 
 
