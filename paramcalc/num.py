@@ -373,13 +373,35 @@ def prod(xs: Iterable) -> Number:
     return normalize(_product(tuple(expressions), number))
 
 
+# expressions -> (their product with some number, that number): a model multiplies the same sizes by each layer's
+# own channel counts (MACs), and twice a layer's MACs are its FLOPs
+_products_of: dict = {}
+
+
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
+    if len(expressions) == 1:
+        known, ratio = expressions[0], number
+    else:
+        known, before = _products_of.get(expressions, (None, None))
+        if known is not None:
+            ratio = number // before if type(number) is int and type(before) is int and not number % before \
+                else Fraction(number) / before
+    if known is not None and ratio != 1 and number:  # the product built before, its number scaled
+        out = _built_directly(_times_number, known, ratio)
+        if out is not None:
+            return out
     out = _built_directly(_monomial_product, expressions, number)
     if out is None and number and len(expressions) == 1 and getattr(expressions[0], "is_Add", False):
         # Mul(k, sum) with a number k != 0, 1 distributes k over the sum's terms
         out = _built_directly(_combination, ((expressions[0], number),), 0)
-    return sympy().Mul(*expressions, number) if out is None else out
+    if out is None:
+        out = sympy().Mul(*expressions, number)
+    if number and len(expressions) > 1:
+        if len(_products_of) >= 65536:
+            _products_of.clear()
+        _products_of[expressions] = (out, number)
+    return out
 
 
 def _built_directly(build, expressions, number):
@@ -420,6 +442,23 @@ def _monomial_product(expressions: tuple, number):
     if len(parts) == 1:
         return parts[0]
     return _postprocessed(s.Mul, s.Mul._from_args(parts, True))
+
+
+def _times_number(x, number):
+    """``Mul(x, number)`` for a product, a symbol, a power or a floor/ceiling/max/min x and a rational number other
+    than 0 and 1, built as sympy builds it: the coefficient slot of x's arguments takes x's coefficient times the
+    number (a layer's MACs are the same spatial product times each layer's own channel counts, its FLOPs twice
+    its MACs). None for a sum (sympy distributes a number over it) and anything else."""
+    split = _coefficient_and_term(x)
+    if split is None:
+        return None
+    c, term = split
+    if term.is_Add:
+        return None
+    c = c * number
+    if type(c) is Fraction and c.denominator == 1:
+        c = c.numerator
+    return term if c == 1 else _with_coefficient(term, c)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -890,14 +929,14 @@ def can_be_positive(x) -> bool:
 def can_be_positive_plus(x, c) -> bool:
     """``can_be_positive(plus(x, c))`` for a number c, without building the sum where x has a lower bound: then
     so has x + c (its terms but the constant are x's), and ``can_be_positive`` answers True for it."""
-    if type(c) is int and not is_concrete(x) and _lower_bound(sympy().sympify(x)) != -math.inf:
+    if type(c) is int and not is_concrete(x) and type(_lower_bound(sympy().sympify(x))) is not float:
         return True
     return can_be_positive(plus(x, c))
 
 
 @functools.lru_cache(maxsize=65536)
 def _can_be_positive(x) -> bool:  # asked of every symbolic output size: a model repeats a few
-    if _lower_bound(x) != -math.inf:
+    if type(_lower_bound(x)) is not float:
         return True  # positive() answers True or None then
     if any((y := value_at(x, v)) is not None and y > 0 for v in SAMPLES):
         return True
@@ -909,7 +948,7 @@ def positive(x) -> bool | None:
         return x > 0
     x = sympy().sympify(x)
     bound = _lower_bound(x)
-    if bound != -math.inf:  # the exact minimum (see _lower_bound): positive everywhere, or only for some values
+    if type(bound) is not float:  # the exact minimum (see _lower_bound): positive everywhere, or only for some values
         return True if bound > 0 else None
     if _signs_differ(x, lambda y: y > 0):  # positive at one sample, not at another: sympy can only say None
         return None
@@ -928,7 +967,7 @@ def nonnegative(x) -> bool | None:
         return x >= 0
     x = sympy().sympify(x)
     bound = _lower_bound(x)
-    if bound != -math.inf:
+    if type(bound) is not float:
         return True if bound >= 0 else None
     if _floors_relaxed_bound(x) >= 0:  # a proof (sympy's assumptions, tens of ms here, find none: FCN's crop)
         return True
@@ -1016,7 +1055,9 @@ def _lower_bound(x):
     no bound is found this way (then sympy is asked).
 
     A finite bound is the exact minimum: it is only found for expressions built by operations that never decrease
-    when a symbol grows, so it is their value with every symbol at 1, which is attained."""
+    when a symbol grows, so it is their value with every symbol at 1, which is attained. A bound is an int or a
+    Fraction; -inf is the only float, so callers ask ``type(b) is float`` (comparing a Fraction with a float is a
+    slow conversion)."""
     s = sympy()
     if x.is_Number:
         return (int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))) if x.is_Rational else -math.inf
@@ -1024,12 +1065,12 @@ def _lower_bound(x):
         return 1 if x.is_integer and x.is_positive else -math.inf
     if isinstance(x, s.floor):
         b = _lower_bound(x.args[0])
-        return math.floor(b) if b != -math.inf else b
+        return math.floor(b) if type(b) is not float else b
     if isinstance(x, s.Max):
         return max(_lower_bound(a) for a in x.args)
     if x.is_Add:
         bounds = [_lower_bound(a) for a in x.args]
-        return sum(bounds) if all(b != -math.inf for b in bounds) else -math.inf
+        return -math.inf if float in map(type, bounds) else sum(bounds)
     if x.is_Mul:
         out = 1
         for a in x.args:
@@ -1144,5 +1185,6 @@ def clear_caches() -> None:
                    _is_expanded, _divisible_by, expression_text, _factors, _power, _shifted_floordiv,
                    _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere, _compare):
         cached.cache_clear()
+    _products_of.clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

@@ -41,6 +41,23 @@ def test_a_product_of_sizes_is_the_mul_sympy_builds(picks, number):
     assert num.show(got) == num.show(num.normalize(expected))
 
 
+@SETTINGS
+@given(st.lists(st.sampled_from(range(len(ATOMS))), min_size=1, max_size=3),
+       st.lists(st.sampled_from([2, 3, -1, 64, 1, Fraction(1, 2), Fraction(3, 4), Fraction(-5, 3), 0, 9 * 512]),
+                min_size=2, max_size=6))
+def test_the_same_sizes_times_one_number_after_another_are_the_muls_sympy_builds(picks, numbers):
+    # A product is built from the one made with the number before (a layer's MACs from the same spatial product
+    # times other channel counts); each must still be the object sympy's Mul builds from scratch.
+    num.clear_caches()
+    factors = tuple(ATOMS[i] for i in picks)
+    for number in numbers:
+        expected = sympy.Mul(*factors, sympy.Rational(number.numerator, number.denominator)
+                             if isinstance(number, Fraction) else number)
+        got = num.prod((*factors, number))
+        assert sympy.srepr(sympy.sympify(got)) == sympy.srepr(expected), (factors, numbers, number)
+        assert sympy.srepr(sympy.sympify(num.scaled(got, 2))) == sympy.srepr(sympy.Mul(expected, 2))
+
+
 @pytest.mark.parametrize("x", ATOMS + [ATOMS[3] ** 2 * 512, H * W + 3 * K, (H + 1) * (W + 1),
                                        num.maximum([H, W]) ** 2 - 1, 2 * (H + 1) * K])
 def test_an_expression_called_expanded_is_what_expand_returns(x):
