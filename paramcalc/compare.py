@@ -11,6 +11,7 @@ are exact and simplified (``18/25``). Display lives in paramcalc/render/compare_
 from __future__ import annotations
 
 import difflib
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -93,9 +94,10 @@ class Comparison:
 
 
 def split_target(text: str) -> tuple[str, str | None]:
-    """'net.yaml#bottleneck' -> ('net.yaml', 'bottleneck'); a plain file or bundled name has no block."""
+    """'net.yaml#bottleneck' -> ('net.yaml', 'bottleneck'); a plain file or bundled name has no block, and neither
+    has a file whose own name has a '#' in it ('net#2.yaml' exists: it is that file, as ``show`` reads it)."""
     path, sep, block = str(text).rpartition("#")
-    if not sep:
+    if not sep or os.path.exists(text):
         return str(text), None
     if not path or not block:
         raise UsageError(f"{text}: write a block target as FILE#BLOCK, e.g. resnet50.yaml#bottleneck")

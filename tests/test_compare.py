@@ -289,6 +289,19 @@ def test_a_missing_block_or_file_is_named(run_cli):
     assert r.exit_code == 2 and "no_such_net" in r.stderr
 
 
+def test_a_file_with_a_hash_in_its_name_is_that_file_as_show_reads_it(run_cli, tmp_path):
+    # 'v#2.yaml' exists: it is a file, not block '2.yaml' of a file 'v' (show and compare read it alike)
+    copy = tmp_path / "alexnet#2.yaml"
+    copy.write_text((ARCH / "alexnet.yaml").read_text())
+    r = run_cli("compare", str(copy), "alexnet", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["designs"][0]["file"] == str(copy) and d["designs"][0]["block"] is None
+    assert [v["value"] for v in d["totals"]["params"]["values"]] == [61_100_840] * 2  # AlexNet's 61.1M
+    r = run_cli("show", str(copy), "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["totals"]["params"] == 61_100_840
+
+
 def test_one_design_alone_is_refused(run_cli):
     r = run_cli("compare", "alexnet")
     assert r.exit_code == 2 and "two or more" in r.stderr

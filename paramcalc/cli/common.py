@@ -72,13 +72,10 @@ def load_analysis(target, sets=(), symbolic=False, batch=1, dtype="fp32", block_
     assert dtype in DTYPE_BYTES
     overrides = parse_sets(sets)
     block = None
-    if "#" in str(target):
-        import os
+    if "#" in str(target):  # FILE#BLOCK, unless a file of that very name exists
+        from ..compare import split_target
 
-        if not os.path.exists(target):
-            from ..compare import split_target
-
-            target, block = split_target(target)
+        target, block = split_target(target)
     if block_input is not None:
         from ..compare import parse_input
         from ..errors import UsageError
