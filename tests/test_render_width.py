@@ -132,3 +132,48 @@ def test_a_column_that_cannot_fit_is_dropped_and_named():
     lines = draw(cols, rows, Terminal(width=30, color=False))
     assert "123,456,789" in lines[3] and "xxxx" not in lines[3]
     assert lines[-1].startswith("(not shown at 30 columns: Notes")
+
+
+def _unwrapped(lines):
+    """(headers, rows) of a table whose expression cells may wrap: a line with an empty first cell continues the row
+    above, each of its cells joined to the cell above (a break after '*' joins directly, after a space with one)."""
+    headers, physical = parse(lines)
+    rows = []
+    for cells in physical:
+        if cells[0] or not rows:
+            rows.append(cells)
+            continue
+        rows[-1] = [a if not b else a + ("" if a.endswith("*") else " ") + b for a, b in zip(rows[-1], cells)]
+    return headers, rows
+
+
+@pytest.mark.parametrize("width", (60, 80))
+def test_symbolic_values_wrap_whole_and_the_layer_names_stay_readable(width):
+    # fcn32s with H, W and classes free: a MACs cell is 4096*classes**2*(floor(H/32 + 5/32) + 1)*(...), longer than
+    # the terminal. It wraps onto more lines, whole, and the layer's name beside it keeps its width.
+    a = analyze_file("fcn32s_vgg16", symbolic=True)
+    wide_headers, wide_rows = parse(table.lines(a, term=WIDE))
+    narrow = table.lines(a, term=Terminal(width=width, color=False))
+    assert max(box_widths(narrow)) <= width
+    headers, rows = _unwrapped(narrow)
+    assert len(rows) == len(wide_rows)
+    assert any(not cells[0] for cells in parse(narrow)[1]), "nothing wrapped: the test no longer tests wrapping"
+    for column in ("Layer", "Params", "MACs"):
+        w, n = wide_headers.index(column), headers.index(column)
+        assert [r[n] for r in rows] == [r[w] for r in wide_rows], column
+    assert "102760448*(floor(H/32 + 5/32) + 1)*(floor(W/32 + 5/32) + 1)" in [r[headers.index("MACs")] for r in rows]
+
+
+def test_an_expression_breaks_between_factors_or_terms_never_inside_a_number():
+    from paramcalc.render.grid import _wrap
+
+    assert _wrap("221184*(floor(H/2 + 1/2) + 99)*(floor(W/2 + 1/2) + 99)", 40) == \
+        ["221184*(floor(H/2 + 1/2) + 99)*", "(floor(W/2 + 1/2) + 99)"]
+    assert _wrap("4096*classes**2 + 4097*classes + 134260544", 20) == \
+        ["4096*classes**2 +", "4097*classes +", "134260544"]
+    assert _wrap("61,100,840 (61.1M)", 8) == ["61,100,840 (61.1M)"]  # a number is one piece: too wide, not cut
+    assert _wrap("123456789*H", 4) == ["123456789*", "H"]
+    assert _wrap("4096*classes**2", 13) == ["4096*", "classes**2"]  # never inside a power's '**'
+    assert _wrap("38592*res**2 + 7077888*floor(res/16)**2 + 123633664", 26) == \
+        ["38592*res**2 +", "7077888*floor(res/16)**2 +", "123633664"]  # between terms before inside one
+

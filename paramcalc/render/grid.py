@@ -1,4 +1,5 @@
-"""Plain-text tables fit to a terminal width: number cells are never cut; text columns shrink, then drop, first.
+"""Plain-text tables fit to a terminal width: number cells are never cut; text columns shrink, then drop, first;
+symbolic values too long for what is left wrap whole onto more lines of their row.
 
 The drawing matches rich's HEAVY_HEAD box without edge padding (the look `paramcalc show` always had), but the layout
 is computed here in one linear pass over the cells: rich cost ~0.4 ms a row, which made large tables slow.
@@ -88,6 +89,52 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
+def _pieces(text: str) -> list:
+    """An expression cell's pieces, each ending where a line may break: after a space or a product's '*' (not
+    inside a power's '**'): '4096*(H + 1)' -> '4096*', '(H + ', '1)'. A number ('61,100,840 (61.1M)') is one
+    piece: it never wraps. A sum's sign stays with the term before it ('(H + ', '1)')."""
+    if "*" not in text and " + " not in text and " - " not in text:
+        return [text]
+    out, start = [], 0
+    for k, ch in enumerate(text):
+        if ch == " " or ch == "*" and text[k - 1:k] != "*" and text[k + 1:k + 2] != "*":
+            piece = text[start:k + 1]
+            if piece in ("+ ", "- ") and out:  # a sum's sign ends the line before it, never stands alone
+                out[-1] += piece
+            else:
+                out.append(piece)
+            start = k + 1
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def _wrap(text: str, width: int) -> list:
+    """``text`` over lines of at most ``width`` characters, broken only between ``_pieces`` (whole, never cut): each
+    line ends at the last break that fits outside the most parentheses, between a sum's terms rather than a
+    product's factors where it can: '221184*(floor(H/2 + 1/2) + 99)*' then '(floor(W/2 + 1/2) + 99)'."""
+    pieces = _pieces(text)
+    ranks, depth = [], 0  # of a break after each piece: fewer parentheses open first, then a sum's before a product's
+    for p in pieces:
+        depth += p.count("(") - p.count(")")
+        ranks.append((depth, 0 if p.endswith(("+ ", "- ")) else 1 if p.endswith(" ") else 2))
+    lines, start = [], 0
+    while start < len(pieces):
+        rest = "".join(pieces[start:]).rstrip()
+        if len(rest) <= width:
+            lines.append(rest)
+            break
+        best, length, k = start, 0, start
+        while k < len(pieces) and length + len(pieces[k].rstrip()) <= width:
+            if ranks[k] <= ranks[best] or k == start:
+                best = k
+            length += len(pieces[k])
+            k += 1
+        lines.append("".join(pieces[start:best + 1]).rstrip())
+        start = best + 1
+    return lines
+
+
 def _total(widths) -> int:
     n = len(widths)
     return sum(widths) + (n + 1) + 2 * (n - 1)  # cells, n+1 rules, one space each side except at the edges
@@ -100,6 +147,7 @@ class Layout:
     widths: tuple
     squeezed: frozenset      # indices whose cells were squeezed
     dropped: tuple           # headers of the columns left out
+    wrapped: frozenset = frozenset()  # number columns whose expression cells wrap onto more lines (kept whole)
 
 
 def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
@@ -161,8 +209,21 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
             # to one character, before giving up and overflowing (numbers stay whole).
             widths = {i: (max(squeezed_data[i] if i in squeezed else data_width[i], 1) if columns[i].number
                           else widths[i]) for i in shown}
-            headers = {i: _cut(headers[i], widths[i]) for i in shown}
             excess = _total(list(widths.values())) - width
+            # symbolic values (4096*(floor(H/32 + 5/32) + 1)*...) wrap onto more lines, whole, before a text
+            # column is cut below its minimum: the layer's name must stay readable beside them
+            wrapped = set()
+            for i in sorted((i for i in shown if columns[i].number), key=lambda i: -widths[i]):
+                if excess <= 0:
+                    break
+                cells = [columns[i].squeeze(t) if i in squeezed else t for t in texts[i]]
+                narrowest = max((len(p.rstrip()) for t in cells for p in _pieces(t)), default=1)
+                take = min(excess, widths[i] - max(narrowest, 1))
+                if take > 0:
+                    widths[i] -= take
+                    excess -= take
+                    wrapped.add(i)
+            headers = {i: _cut(headers[i], widths[i]) for i in shown}
             for i in sorted(shown, key=lambda i: -widths[i]):
                 if excess <= 0:
                     break
@@ -171,7 +232,7 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
                     widths[i] -= take
                     excess -= take
             return Layout(tuple(shown), tuple(headers[i] for i in shown), tuple(widths[i] for i in shown),
-                          frozenset(squeezed), result.dropped)
+                          frozenset(squeezed), result.dropped, frozenset(wrapped))
     return best  # unreachable: the loop always returns
 
 
@@ -207,16 +268,23 @@ def draw(columns: list[Column], rows: list[Row], term: Terminal, title: str | No
     index = lay.columns
     squeeze = [columns[i].squeeze if i in lay.squeezed else None for i in index]
     as_given = not any(squeeze) and index == tuple(range(len(columns)))
+    wraps = [i in lay.wrapped for i in index]
     for r in rows:
         cells = r.cells if as_given else \
             [r.cells[i] if squeeze[k] is None else squeeze[k](r.cells[i]) for k, i in enumerate(index)]
-        if not term.color or not r.style:
-            out.append(line(cells, "│"))
-        elif r.style == "group":
-            out.append(line(cells, "│", lambda k: (BOLD,) if k == 0 else (DIM,)))
-        else:
-            code = BOLD if r.style == "bold" else DIM
-            out.append(line(cells, "│", lambda k: (code,)))
+        lines = [cells]
+        if lay.wrapped and any(w and len(c) > widths[k] for k, (c, w) in enumerate(zip(cells, wraps))):
+            parts = [_wrap(c, widths[k]) if w and len(c) > widths[k] else [c]
+                     for k, (c, w) in enumerate(zip(cells, wraps))]
+            lines = [[p[j] if j < len(p) else "" for p in parts] for j in range(max(map(len, parts)))]
+        for cells in lines:
+            if not term.color or not r.style:
+                out.append(line(cells, "│"))
+            elif r.style == "group":
+                out.append(line(cells, "│", lambda k: (BOLD,) if k == 0 else (DIM,)))
+            else:
+                code = BOLD if r.style == "bold" else DIM
+                out.append(line(cells, "│", lambda k: (code,)))
     out.append(rule("└", "─", "┴", "┘"))
     if lay.dropped:
         out.append(term.paint(f"(not shown at {term.width} columns: {', '.join(dict.fromkeys(lay.dropped))}; "
