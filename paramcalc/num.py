@@ -308,10 +308,10 @@ def ceildiv(a, b):
     a = sympy().sympify(a)
     if isinstance(b, int) and not isinstance(b, bool) and b > 0:
         if _whole(a):
-            return floordiv(plus(a, b - 1), b)
+            return shifted_floordiv(a, b - 1, b, 0)  # floordiv(plus(a, b - 1), b), built in one step
         q = _common_denominator(a)  # a = y/q with y whole: ceil(a/b) = ceil(y/(q*b)), the same form as above
         if q is not None:
-            return floordiv(plus(scaled(a, q), q * b - 1), q * b)
+            return shifted_floordiv(scaled(a, q), q * b - 1, q * b, 0)
     return normalize(-floordiv(-a, b))
 
 
