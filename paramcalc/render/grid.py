@@ -91,8 +91,8 @@ def _cut(text: str, width: int) -> str:
 
 def _pieces(text: str) -> list:
     """An expression cell's pieces, each ending where a line may break: after a space or a product's '*' (not
-    inside a power's '**'): '4096*(H + 1)' -> '4096*', '(H + ', '1)'. A number ('61,100,840 (61.1M)') is one
-    piece: it never wraps. A sum's sign stays with the term before it ('(H + ', '1)')."""
+    inside a power's '**'), a sum's sign staying with the term before it: '4096*(H + 1)' -> '4096*', '(H + ', '1)'.
+    A number ('61,100,840 (61.1M)') is one piece: it never wraps."""
     if "*" not in text and " + " not in text and " - " not in text:
         return [text]
     out, start = [], 0
