@@ -15,7 +15,7 @@ import sympy
 
 from paramcalc import analyze_file, load_graph
 from paramcalc.bundled import resolve
-from conftest import ARCH, analyse_text
+from conftest import analyse_text
 
 MODERN = ["densenet121", "densenet169", "densenet201", "mobilenet_v1", "mobilenet_v2", "squeezenet1_0",
           "squeezenet1_1", "fcn32s_vgg16", "unet", "conv_autoencoder", "yolo_v1", "faster_rcnn_rpn_vgg16",

@@ -7,7 +7,6 @@ where torch is installed, torch.nn itself (shapes, parameter tensors) and torch.
 from __future__ import annotations
 
 import json
-import math
 from fractions import Fraction
 
 import pytest
