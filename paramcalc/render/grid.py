@@ -212,17 +212,20 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
             excess = _total(list(widths.values())) - width
             # symbolic values (4096*(floor(H/32 + 5/32) + 1)*...) wrap onto more lines, whole, before a text
             # column is cut below its minimum: the layer's name must stay readable beside them
+            # (the widest narrowed first, a character at a time, so that several such columns end up alike)
+            floors = {}
+            for i in shown:
+                if columns[i].number:
+                    cells = [columns[i].squeeze(t) if i in squeezed else t for t in texts[i]]
+                    floors[i] = max([1, *(len(p.rstrip()) for t in cells for p in _pieces(t))])
             wrapped = set()
-            for i in sorted((i for i in shown if columns[i].number), key=lambda i: -widths[i]):
-                if excess <= 0:
+            while excess > 0:
+                i = max((i for i in floors if widths[i] > floors[i]), key=lambda i: widths[i], default=None)
+                if i is None:
                     break
-                cells = [columns[i].squeeze(t) if i in squeezed else t for t in texts[i]]
-                narrowest = max((len(p.rstrip()) for t in cells for p in _pieces(t)), default=1)
-                take = min(excess, widths[i] - max(narrowest, 1))
-                if take > 0:
-                    widths[i] -= take
-                    excess -= take
-                    wrapped.add(i)
+                widths[i] -= 1
+                excess -= 1
+                wrapped.add(i)
             headers = {i: _cut(headers[i], widths[i]) for i in shown}
             for i in sorted(shown, key=lambda i: -widths[i]):
                 if excess <= 0:
