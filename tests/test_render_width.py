@@ -177,3 +177,19 @@ def test_an_expression_breaks_between_factors_or_terms_never_inside_a_number():
     assert _wrap("38592*res**2 + 7077888*floor(res/16)**2 + 123633664", 26) == \
         ["38592*res**2 +", "7077888*floor(res/16)**2 +", "123633664"]  # between terms before inside one
 
+
+
+def test_a_symbolic_sum_wraps_a_term_a_line_rather_than_push_a_column_out():
+    # resnet50 --symbolic at depth 1: layer2's MACs are 1179648*floor(res/8 + 7/8)**2 + 32768*floor(res/4 + 3/4)**2.
+    # At 100 columns the receptive-field column stays, and such sums take a line per term (never a break inside one).
+    a = analyze_file("resnet50", symbolic=True)
+    wide_headers, wide_rows = parse(table.lines(a, depth=1, term=WIDE))
+    narrow = table.lines(a, depth=1, term=Terminal(width=100, color=False))
+    assert max(box_widths(narrow)) <= 100
+    headers, rows = _unwrapped(narrow)
+    assert "RF" in headers or "Receptive field" in headers
+    assert [r[headers.index("MACs")] for r in rows] == [r[wide_headers.index("MACs")] for r in wide_rows]
+    physical = parse(narrow)[1]
+    m = headers.index("MACs")
+    breaks = [physical[k][m] for k in range(len(physical) - 1) if not physical[k + 1][0] and physical[k + 1][m]]
+    assert breaks and all(line.endswith(("+", "-")) for line in breaks), breaks

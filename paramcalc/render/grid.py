@@ -109,6 +109,21 @@ def _pieces(text: str) -> list:
     return out
 
 
+def _terms(text: str) -> list:
+    """An expression cell's terms: its pieces joined between the breaks of its top-level sum ('212992*x**2 + ',
+    '32768*y**2'); a product stays whole."""
+    out, current, depth = [], "", 0
+    for piece in _pieces(text):
+        current += piece
+        depth += piece.count("(") - piece.count(")")
+        if depth == 0 and piece.endswith(("+ ", "- ")):
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
+
+
 def _wrap(text: str, width: int) -> list:
     """``text`` over lines of at most ``width`` characters, broken only between ``_pieces`` (whole, never cut): each
     line ends at the last break that fits outside the most parentheses, between a sum's terms rather than a
@@ -160,6 +175,30 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
     squeezed_data = {i: max((len(c.squeeze(text)) for text in texts[i]), default=0)
                      for i, c in enumerate(columns) if c.squeeze is not None}
     squeezed_natural = {i: max(len(columns[i].header), w) for i, w in squeezed_data.items()}
+    unit_width: dict = {}  # (column, squeezed, split) -> its cells' longest unbreakable unit: how narrow it wraps
+
+    def narrowest(i, squeezed, split) -> int:
+        key = (i, i in squeezed, split)
+        if key not in unit_width:
+            cells = [columns[i].squeeze(t) if key[1] else t for t in texts[i]]
+            unit_width[key] = max([1, *(len(u.rstrip()) for t in cells for u in split(t))])
+        return unit_width[key]
+
+    def wrap(widths, shown, squeezed, excess, split) -> set:
+        """Narrow the number columns whose cells are expressions, the widest first a character at a time (so that
+        several end up alike), down to their longest unit (``split``: a sum's terms, or the pieces of a term),
+        until ``excess`` is taken; the columns narrowed."""
+        floors = {i: narrowest(i, squeezed, split) for i in shown if columns[i].number}
+        wrapped = set()
+        while excess > 0:
+            i = max((i for i in floors if widths[i] > floors[i]), key=lambda i: widths[i], default=None)
+            if i is None:
+                break
+            widths[i] -= 1
+            excess -= 1
+            wrapped.add(i)
+        return wrapped
+
     best = None
     for n_dropped in range(len(droppable) + 1):
         gone = {i for _, i in droppable[:n_dropped]}
@@ -167,14 +206,17 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
         headers = {i: columns[i].header for i in shown}
         widths = {i: natural[i] for i in shown}
         squeezed = set()
+        wrapped = set()
 
         def fits() -> bool:
             return _total([widths[i] for i in shown]) <= width
 
-        for step in ("squeeze", "short", "cut", "squeeze numbers", "cut"):
+        for step in ("squeeze", "short", "cut", "squeeze numbers", "cut", "wrap"):
             if fits():
                 break
-            if step.startswith("squeeze"):
+            if step == "wrap":  # a symbolic sum wraps, a term a line, rather than push a column out
+                wrapped = wrap(widths, shown, squeezed, _total([widths[i] for i in shown]) - width, _terms)
+            elif step.startswith("squeeze"):
                 for i in shown:
                     if columns[i].number != (step == "squeeze numbers"):
                         continue
@@ -199,7 +241,8 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
                     widths[i] -= take
                     excess -= take
         result = Layout(tuple(shown), tuple(headers[i] for i in shown), tuple(widths[i] for i in shown),
-                        frozenset(squeezed), tuple(columns[i].header for _, i in droppable[:n_dropped]))
+                        frozenset(squeezed), tuple(columns[i].header for _, i in droppable[:n_dropped]),
+                        frozenset(wrapped))
         if fits():
             return result
         if best is None:
@@ -210,22 +253,10 @@ def layout(columns: list[Column], rows: list[Row], width: int) -> Layout:
             widths = {i: (max(squeezed_data[i] if i in squeezed else data_width[i], 1) if columns[i].number
                           else widths[i]) for i in shown}
             excess = _total(list(widths.values())) - width
-            # symbolic values (4096*(floor(H/32 + 5/32) + 1)*...) wrap onto more lines, whole, before a text
-            # column is cut below its minimum: the layer's name must stay readable beside them
-            # (the widest narrowed first, a character at a time, so that several such columns end up alike)
-            floors = {}
-            for i in shown:
-                if columns[i].number:
-                    cells = [columns[i].squeeze(t) if i in squeezed else t for t in texts[i]]
-                    floors[i] = max([1, *(len(p.rstrip()) for t in cells for p in _pieces(t))])
-            wrapped = set()
-            while excess > 0:
-                i = max((i for i in floors if widths[i] > floors[i]), key=lambda i: widths[i], default=None)
-                if i is None:
-                    break
-                widths[i] -= 1
-                excess -= 1
-                wrapped.add(i)
+            # symbolic values wrap, whole, before a text column is cut below its minimum: the layer's name must
+            # stay readable beside them
+            wrapped = wrap(widths, shown, squeezed, excess, _pieces)
+            excess = _total(list(widths.values())) - width
             headers = {i: _cut(headers[i], widths[i]) for i in shown}
             for i in sorted(shown, key=lambda i: -widths[i]):
                 if excess <= 0:
