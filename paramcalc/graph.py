@@ -129,6 +129,7 @@ class _Builder:
         # What a layer entry or block call gave in one environment, read once: (id(entry), id(env)) -> (entry, env,
         # result). The entry and env are kept, so their ids cannot be reused while the graph is built.
         self.read_before: dict[tuple, tuple] = {}
+        self.same_attributes: dict[tuple, Attrs] = {}  # (type, their items) -> the one attributes object
 
     # -- errors
     def error(self, message, line=None, layer=None, layer_type=None):
@@ -460,7 +461,13 @@ class _Builder:
             layer.check_attrs(attrs)
         except RuleError as e:
             raise self.error(str(e), line=line, layer=full, layer_type=kind) from None
-        return attrs
+        # Layers of one type with equal attributes share one object, as a repeated block's do: the engine reuses
+        # the rules' results of a layer whose type, attributes object and input shapes it has seen (the ReLU after
+        # each of GoogLeNet's convolutions, the same Linear in every window of a Swin stage).
+        try:
+            return self.same_attributes.setdefault((kind, _typed(tuple(attrs.items()))), attrs)
+        except TypeError:  # an unhashable value: not shared
+            return attrs
 
     def block_instance(self, type_name, raw, env, full, scope, sources, stack, trainable) -> str:
         line = raw.line
@@ -494,6 +501,14 @@ class _Builder:
             self.values = numbers_only(env)  # back in the caller's scope
         self.names.aliases[full] = out
         return out
+
+
+def _typed(value):
+    """``value`` with the type of every part beside it, so that equal values of other types (1 and True, 2 and 2.0)
+    do not count as the same attribute."""
+    if type(value) is tuple:
+        return tuple, tuple(map(_typed, value))
+    return type(value), value
 
 
 from .layers.base import Attr  # noqa: E402

@@ -25,6 +25,8 @@ MODELS = [
     ("preresnet1001_cifar", {"overrides": {"n": 18}}), ("resnet50", {}), ("densenet121", {}),
     ("efficientnet_b0", {}), ("gpt2", {}), ("swin_t", {}), ("unet", {}), ("retinanet_resnet50_fpn", {}),
     ("resnet_bottleneck", {"symbolic": True}), ("resnet18", {"symbolic": True}),
+    # layers written out one by one that share attributes by value (each conv's ReLU, Inception's branches)
+    ("googlenet", {"symbolic": True}), ("inception_v3", {}),
 ]
 
 
@@ -48,6 +50,31 @@ def test_a_repeated_blocks_instances_share_their_attributes():
     # 3 stages of 18 units of about 10 layers; each stage's 17 repeated units are read once.
     assert len(graph.nodes) == 548
     assert len({id(n.attrs) for n in graph.nodes}) < 100
+
+
+def test_layers_of_one_type_with_equal_attributes_share_one_object_and_keep_their_own_numbers():
+    from paramcalc.graph import _typed, build_graph
+    from paramcalc.spec import load_text
+
+    g = build_graph(load_text(
+        "input: [3, 32, 32]\n"
+        "layers:\n"
+        "  - {name: c1, type: conv, out: 8, kernel: 3, padding: 1}\n"
+        "  - {name: r1, type: relu}\n"
+        "  - {name: c2, type: conv, out: 8, kernel: 3, padding: 1}\n"
+        "  - {name: r2, type: relu}\n"
+        "  - {name: c3, type: conv, out: 8, kernel: 3, padding: 1}\n"
+        "  - {name: g1, type: gelu}\n"
+        "  - {name: c4, type: conv, out: 8, kernel: 3, padding: 1, bias: false}\n"))
+    n = {node.name: node for node in g.nodes}
+    assert n["c1"].attrs is n["c2"].attrs is n["c3"].attrs and n["r1"].attrs is n["r2"].attrs
+    assert n["c4"].attrs is not n["c1"].attrs  # another value
+    assert n["g1"].attrs is not n["r1"].attrs  # another type, though both have no attributes
+    by = {l.name: l for l in analyze(g).layers}
+    # c1 sees 3 channels, c2 and c3 see 8 (c3 reuses c2's results): weights 8*in*3*3 plus 8 biases
+    assert (by["c1"].params, by["c2"].params, by["c3"].params, by["c4"].params) == (224, 584, 584, 576)
+    assert by["c3"].macs == by["c2"].macs == 8 * 8 * 9 * 32 * 32
+    assert _typed((1, 2)) != _typed((True, 2)) and _typed(2) != _typed(2.0)  # equal values of other types differ
 
 
 @pytest.mark.parametrize("name, options", MODELS, ids=[m for m, _ in MODELS])
