@@ -707,10 +707,20 @@ def maximum(xs: Iterable):
 
 def _max(xs):
     s = sympy()
-    kept = _undominated(map(s.sympify, xs))
+    xs = [s.sympify(x) for x in xs]
+    if len(xs) > 1:
+        # Terms every value shares leave the max first, so the comparisons below read only the rest (a field
+        # merged at each of GoogLeNet's Inception blocks carries the sum of all the maxima before it).
+        terms = [s.Add.make_args(x) for x in xs]
+        others = [set(t) for t in terms[1:]]
+        common = [t for t in terms[0] if not t.is_Number and all(t in o for o in others)]
+        if common:
+            shared, gone = _linear(tuple((t, 1) for t in common), 0), set(common)
+            return plus(shared, _max([_linear(tuple((t, 1) for t in args if t not in gone), 0) for args in terms]))
+    kept = _undominated(xs)
     if len(kept) == 1:
         return kept[0]
-    # Terms every value shares leave the max; then a common positive factor does.
+    # Terms every value kept shares leave the max; then a common positive factor does.
     terms = [s.Add.make_args(k) for k in kept]
     common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
     if common:
