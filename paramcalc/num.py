@@ -708,25 +708,18 @@ def maximum(xs: Iterable):
 def _max(xs):
     s = sympy()
     xs = [s.sympify(x) for x in xs]
-    if len(xs) > 1:
-        # Terms every value shares leave the max first, so the comparisons below read only the rest (a field
-        # merged at each of GoogLeNet's Inception blocks carries the sum of all the maxima before it).
-        terms = [s.Add.make_args(x) for x in xs]
-        others = [set(t) for t in terms[1:]]
-        common = [t for t in terms[0] if not t.is_Number and all(t in o for o in others)]
-        if common:
-            shared, gone = _linear(tuple((t, 1) for t in common), 0), set(common)
-            return plus(shared, _max([_linear(tuple((t, 1) for t in args if t not in gone), 0) for args in terms]))
+    # Terms every value shares leave the max first, so the comparisons below read only the rest (a field merged at
+    # each of GoogLeNet's Inception blocks carries the sum of all the maxima before it).
+    out = _max_apart(xs)
+    if out is not None:
+        return out
     kept = _undominated(xs)
     if len(kept) == 1:
         return kept[0]
-    # Terms every value kept shares leave the max; then a common positive factor does.
-    terms = [s.Add.make_args(k) for k in kept]
-    common = [t for t in terms[0] if not t.is_Number and all(t in other for other in terms[1:])]
-    if common:
-        shared = _linear(tuple((t, 1) for t in common), 0)
-        # k - shared, built from k's other terms (the shared ones cancel exactly): no negated copy of the sum
-        return plus(shared, _max([_linear(tuple((t, 1) for t in args if t not in common), 0) for args in terms]))
+    # Terms every value kept shares leave the max too; then a common positive factor does.
+    out = _max_apart(kept)
+    if out is not None:
+        return out
     coeffs = [k.as_coeff_Mul()[0] for k in kept]
     if all(c.is_Integer and c > 0 for c in coeffs):
         g = math.gcd(*(int(c) for c in coeffs))
@@ -736,6 +729,22 @@ def _max(xs):
     if len(kept) == 1:
         return kept[0]
     return s.Max(*kept, evaluate=False)  # Max puts its arguments in sympy's canonical order itself
+
+
+def _max_apart(xs):
+    """max(xs) as the terms every value shares (numbers aside) plus the max of the rest, or None when the values
+    share no term. Each rest is built from its value's other terms (the shared ones cancel exactly): no negated
+    copy of the shared sum."""
+    if len(xs) < 2:
+        return None
+    terms = [sympy().Add.make_args(x) for x in xs]
+    others = [set(t) for t in terms[1:]]
+    common = [t for t in terms[0] if not t.is_Number and all(t in o for o in others)]
+    if not common:
+        return None
+    gone = set(common)
+    return plus(_linear(tuple((t, 1) for t in common), 0),
+                _max([_linear(tuple((t, 1) for t in args if t not in gone), 0) for args in terms]))
 
 
 def minimum(xs: Iterable):

@@ -307,7 +307,7 @@ def draw(columns: list[Column], rows: list[Row], term: Terminal, title: str | No
         cells = r.cells if as_given else \
             [r.cells[i] if squeeze[k] is None else squeeze[k](r.cells[i]) for k, i in enumerate(index)]
         lines = [cells]
-        if lay.wrapped and any(w and len(c) > widths[k] for k, (c, w) in enumerate(zip(cells, wraps))):
+        if lay.wrapped:  # a cell too long for its column is spread over more lines of the row
             parts = [_wrap(c, widths[k]) if w and len(c) > widths[k] else [c]
                      for k, (c, w) in enumerate(zip(cells, wraps))]
             lines = [[p[j] if j < len(p) else "" for p in parts] for j in range(max(map(len, parts)))]
