@@ -381,16 +381,16 @@ _products_of: dict = {}
 @functools.lru_cache(maxsize=65536)
 def _product(expressions: tuple, number):
     if len(expressions) == 1:
-        known, ratio = expressions[0], number
+        if number != 1 and number:  # a number times one expression
+            out = _built_directly(_times_number, expressions[0], number)
+            if out is not None:
+                return out
     else:
         known, before = _products_of.get(expressions, (None, None))
-        if known is not None:
-            ratio = number // before if type(number) is int and type(before) is int and not number % before \
-                else Fraction(number) / before
-    if known is not None and ratio != 1 and number:  # the product built before, its number scaled
-        out = _built_directly(_times_number, known, ratio)
-        if out is not None:
-            return out
+        if known is not None and number and number != before:  # the product built before, its number scaled
+            out = _built_directly(_rescaled, known, (before, number))
+            if out is not None:
+                return out
     out = _built_directly(_monomial_product, expressions, number)
     if out is None and number and len(expressions) == 1 and getattr(expressions[0], "is_Add", False):
         # Mul(k, sum) with a number k != 0, 1 distributes k over the sum's terms
@@ -442,6 +442,26 @@ def _monomial_product(expressions: tuple, number):
     if len(parts) == 1:
         return parts[0]
     return _postprocessed(s.Mul, s.Mul._from_args(parts, True))
+
+
+def _rescaled(x, numbers):
+    """``_times_number(x, after / before)`` for ``numbers`` = (before, after), with whole-number arithmetic where
+    x's coefficient is a whole multiple of ``before`` (a product of sizes times a layer's channel counts, rebuilt
+    for the next layer's counts)."""
+    before, after = numbers
+    split = _coefficient_and_term(x)
+    if split is None:
+        return None
+    c, term = split
+    if term.is_Add:
+        return None
+    if type(c) is int and type(before) is int and type(after) is int and not c % before:
+        c = c // before * after
+    else:
+        c = Fraction(c) * after / before
+        if c.denominator == 1:
+            c = c.numerator
+    return term if c == 1 else _with_coefficient(term, c)
 
 
 def _times_number(x, number):
@@ -608,12 +628,19 @@ def _combination(pairs: tuple, number):
         c, term = split
         if k != 1:
             c = k * c
-        coefficients[term] = coefficients.get(term, 0) + c
+            o = None
+        entry = coefficients.get(term)
+        if entry is None:
+            coefficients[term] = [c, o]
+        else:
+            entry[0] += c
+            entry[1] = None
     terms = []
-    for term, c in coefficients.items():
+    for term, (c, o) in coefficients.items():
         if c == 0:
             continue
-        terms.append(term if c == 1 else _with_coefficient(term, c))
+        # a term met once and not scaled is that same object (the one Mul(c, term) would build again)
+        terms.append(o if o is not None else term if c == 1 else _with_coefficient(term, c))
     terms.sort(key=_SORT_KEY)
     if constant:
         terms.insert(0, _rational(constant))
@@ -632,16 +659,36 @@ def _coefficient_and_term(o):
     if o.is_Number:
         return None
     if o.is_Mul:
-        c, term = o.as_coeff_Mul()
-        if not c.is_Rational:
+        c, *rest = o.args
+        if not c.is_Number:
+            c, term = 1, o
+        elif not c.is_Rational:
             return None
-        c = c.p if c.q == 1 else Fraction(c.p, c.q)
+        else:
+            c = c.p if c.q == 1 else Fraction(c.p, c.q)
+            term = _term_of(tuple(rest), o)
     else:
         c, term = 1, o
     if not (term.is_Symbol or term.is_Mul or (term.is_Pow and not term.base.is_Number)
             or isinstance(term, _size_functions())):
         return None
     return c, term
+
+
+# a product's factors after its coefficient -> the product of them: c*H*W for every c splits into the same H*W
+_terms_of: dict = {}
+
+
+def _term_of(factors: tuple, o):
+    """The product of ``factors`` (``o``'s arguments after its coefficient), as ``as_coeff_Mul`` builds it, and
+    the same object for every product of the same factors: the terms a sum collects are then one object, and
+    everything remembered about one (its coefficients' products, comparisons) is found by identity."""
+    term = _terms_of.get(factors)
+    if term is None:
+        if len(_terms_of) >= 65536:
+            _terms_of.clear()
+        term = _terms_of[factors] = factors[0] if len(factors) == 1 else o._new_rawargs(*factors)
+    return term
 
 
 @functools.lru_cache(maxsize=65536)
@@ -1205,5 +1252,6 @@ def clear_caches() -> None:
                    _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere, _compare):
         cached.cache_clear()
     _products_of.clear()
+    _terms_of.clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()
