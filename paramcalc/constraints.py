@@ -9,7 +9,7 @@ Only models with symbols get here, so sympy is already loaded.
 from __future__ import annotations
 
 from . import num
-from .records import record
+from .records import field, record
 
 SCAN = 512          # values 1..SCAN of the symbol are checked exactly
 MIN_CHECKED = 64    # a period must be confirmed over at least this many values
@@ -21,10 +21,16 @@ class Constraint:
 
     text: str            # 'H % 32 == 0', or the raw equation 'floor(H/32) == H/32' when no simpler form is found
     layers: tuple        # the layers that need it
-    equation: str        # the raw equation, for reference
+    sides: tuple = field(default=(), repr=False)  # (lhs, rhs): the sizes of the first merge that needs it
     symbol: str | None = None
     modulus: int | None = None
     residues: tuple = ()  # the symbol's allowed values modulo `modulus`
+
+    @property
+    def equation(self) -> str:
+        """The raw equation 'lhs == rhs', for reference: printed when asked (JSON output), not by every analysis
+        (sympy's printer takes about a millisecond for GoogLeNet's, more than finding the condition)."""
+        return _equation(*self.sides) if self.sides else self.text
 
     def holds(self, values: dict) -> bool | None:
         """Whether the condition holds for the given symbol values (None if it cannot tell)."""
@@ -75,16 +81,23 @@ def _equation(lhs, rhs) -> str:
     return f"{num.show(lhs)} == {num.show(rhs)}"
 
 
-def simplify(lhs, rhs) -> tuple:
+def simplify(lhs, rhs, known: dict | None = None) -> tuple:
     """(text, symbol, modulus, residues) for the condition lhs == rhs. The equation is printed only when it is
-    the text (sympy's printer is most of the cost here)."""
+    the text (sympy's printer is most of the cost here). ``known`` remembers the periodic form found for each
+    difference lhs - rhs: merges at several scales often differ by the same amount (each of GoogLeNet's odd-kernel
+    conditions is -k5 + 2*floor(k5/2) + 1 == 0, met at three map sizes)."""
     difference = num.sympy().sympify(num.difference(lhs, rhs))  # what sympy's lhs - rhs builds (remembered)
     free = sorted(difference.free_symbols, key=str)
     if len(free) != 1:
         return _equation(lhs, rhs), None, None, ()
     symbol = free[0]
-    values = range(1, SCAN + 1)
-    found = _periodic(_satisfied(difference, symbol, values), values)
+    if known is not None and difference in known:
+        found = known[difference]
+    else:
+        values = range(1, SCAN + 1)
+        found = _periodic(_satisfied(difference, symbol, values), values)
+        if known is not None:
+            known[difference] = found
     if found is None:
         return _equation(lhs, rhs), str(symbol), None, ()
     m, residues = found
@@ -97,15 +110,16 @@ def derive(found) -> tuple:
     by_text: dict[str, list] = {}
     info: dict[str, tuple] = {}
     simplest: dict[tuple, tuple] = {}  # each distinct pair once: GoogLeNet's 9 concats x 2 axes ask 3 pairs
+    periodic: dict = {}  # each distinct difference once: those 3 pairs differ by the same amount
     for layer, lhs, rhs in found:
         if (lhs, rhs) not in simplest:
-            simplest[lhs, rhs] = simplify(lhs, rhs)
+            simplest[lhs, rhs] = simplify(lhs, rhs, periodic)
         text, symbol, m, residues = simplest[lhs, rhs]
         layers = by_text.setdefault(text, [])
         if layer not in layers:
             layers.append(layer)
-        if text not in info:  # the first pair's equation, printed once
-            info[text] = (_equation(lhs, rhs), symbol, m, residues)
+        if text not in info:  # the first pair's sides, printed as the equation when asked
+            info[text] = ((lhs, rhs), symbol, m, residues)
     every = [Constraint(text, tuple(layers), *info[text]) for text, layers in by_text.items()]
     kept = [c for c in every if not any(o is not c and o.implies(c) and not c.implies(o) for o in every)]
     out = []
@@ -114,5 +128,5 @@ def derive(found) -> tuple:
         for c in every:
             if c not in kept and k.implies(c):
                 layers += [l for l in c.layers if l not in layers]
-        out.append(Constraint(k.text, tuple(layers), k.equation, k.symbol, k.modulus, k.residues))
+        out.append(Constraint(k.text, tuple(layers), k.sides, k.symbol, k.modulus, k.residues))
     return tuple(out)

@@ -180,6 +180,31 @@ def test_five_stride_two_stages_need_a_multiple_of_32(tmp_path, run_cli):
     assert "Shape constraints: H % 32 == 0" in table
 
 
+def test_json_gives_each_constraint_its_equation(tmp_path, run_cli):
+    # the raw equation is printed for JSON only; its two sides agree exactly where the condition holds
+    import sympy
+
+    d = json.loads(run_cli("show", _five_stage(tmp_path), "--format", "json").stdout)
+    lhs, rhs = d["constraints"][0]["equation"].split(" == ")
+    H = sympy.Symbol("H", integer=True, positive=True)
+    sides = [sympy.sympify(side, locals={"H": H}) for side in (lhs, rhs)]
+    agree = [h for h in range(1, 200) if sides[0].subs(H, h) == sides[1].subs(H, h)]
+    assert agree == list(range(32, 200, 32))
+
+
+def test_merges_at_several_scales_with_one_condition_give_one_constraint():
+    # GoogLeNet with its 5x5 kernel k5 free: the 5x5 branch keeps the map's size only for an odd k5, at three map
+    # sizes (28, 14 and 7 at 224 pixels: inception3, 4 and 5); one constraint names all nine concats
+    from paramcalc.bundled import resolve
+    from paramcalc.engine import analyze
+    from paramcalc.graph import load_graph
+
+    a = analyze(load_graph(resolve("googlenet"), symbolic=True))
+    assert [(c.text, c.symbol, c.modulus, c.residues) for c in a.constraints] == [("k5 % 2 == 1", "k5", 2, (1,))]
+    assert len(a.constraints[0].layers) == 9 and all(l.endswith(".concat") for l in a.constraints[0].layers)
+    assert " == " in a.constraints[0].equation and "k5" in a.constraints[0].equation
+
+
 def test_no_constraint_when_sizes_agree_for_every_value():
     # the bottleneck at stride 1 adds tensors of the same symbolic size: nothing to require
     assert analyse_text(open("architectures/resnet_bottleneck.yaml").read(), symbolic=True).constraints == ()
