@@ -754,7 +754,15 @@ def maximum(xs: Iterable):
 
 def _max(xs):
     s = sympy()
-    xs = [s.sympify(x) for x in xs]
+    return _max_of(tuple(s.sympify(x) for x in xs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _max_of(xs: tuple):
+    """The max of ``xs`` (sympy objects), remembered: merges of branches at every block of a network ask the same
+    max of what the branches add (GoogLeNet's 5x5 branch against the others, at each of its nine concats)."""
+    s = sympy()
+    xs = list(xs)
     # Terms every value shares leave the max first, so the comparisons below read only the rest (a field merged at
     # each of GoogLeNet's Inception blocks carries the sum of all the maxima before it).
     out = _max_apart(xs)
@@ -790,8 +798,8 @@ def _max_apart(xs):
     if not common:
         return None
     gone = set(common)
-    return plus(_linear(tuple((t, 1) for t in common), 0),
-                _max([_linear(tuple((t, 1) for t in args if t not in gone), 0) for args in terms]))
+    rest = _max([_linear(tuple((t, 1) for t in args if t not in gone), 0) for args in terms])
+    return _linear((*((t, 1) for t in common), (rest, 1)), 0)  # one sum: the shared terms and the max
 
 
 def minimum(xs: Iterable):
@@ -1249,7 +1257,7 @@ def clear_caches() -> None:
     """Forget every remembered symbolic result (for benchmarks that time a first analysis)."""
     for cached in (_floordiv, _product, _sum, _difference, _can_be_positive, _lower_bound, _whole, _real, _value,
                    _is_expanded, _divisible_by, expression_text, _factors, _power, _shifted_floordiv,
-                   _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere, _compare):
+                   _coefficient_and_term, _with_coefficient, _rational, _zero_everywhere, _compare, _max_of):
         cached.cache_clear()
     _products_of.clear()
     _terms_of.clear()
