@@ -612,6 +612,22 @@ def _combination(pairs: tuple, number):
     general walk or asking each new coefficient whether it is zero (a copy of its assumption table each). None for
     anything else."""
     s = sympy()
+    if len(pairs) == 1:  # one value plus a number (a size shifted, a field grown): no like terms to collect
+        o, k = pairs[0]
+        if o.is_Add:
+            if k == 1:
+                return _shifted_sum(o, number)
+        elif not o.is_Number:
+            split = _coefficient_and_term(o)
+            if split is None:
+                return None
+            c, term = split
+            if k != 1:
+                c = k * c
+                o = term if c == 1 else _with_coefficient(term, c) if c else None
+            if o is None:
+                return _rational(number)
+            return _postprocessed(s.Add, s.Add._from_args((_rational(number), o), True)) if number else o
     constant = number
     coefficients: dict = {}
     pending = list(pairs)
@@ -649,6 +665,29 @@ def _combination(pairs: tuple, number):
     if len(terms) == 1:
         return terms[0]
     return _postprocessed(s.Add, s.Add._from_args(terms, True))
+
+
+def _shifted_sum(x, number):
+    """``_combination(((x, 1),), number)`` for a sum x: its terms stay as they are, in their order, and only its
+    constant changes (Add.flatten puts the number first); None where a term is not one ``_combination`` builds."""
+    args = x.args
+    first = args[0]
+    if first.is_Number:
+        if not first.is_Rational:
+            return None
+        number += first.p if first.q == 1 else Fraction(first.p, first.q)
+        args = args[1:]
+    elif not number:
+        return x
+    for t in args:
+        if _coefficient_and_term(t) is None:
+            return None
+    s = sympy()
+    if number:
+        args = (_rational(number), *args)
+    elif len(args) == 1:
+        return args[0]
+    return _postprocessed(s.Add, s.Add._from_args(args, True))
 
 
 @functools.lru_cache(maxsize=65536)

@@ -38,6 +38,7 @@ def test_a_product_of_sizes_is_the_mul_sympy_builds(picks, number):
                          if isinstance(number, Fraction) else number)
     got = num.prod((*factors, number))
     assert sympy.srepr(sympy.sympify(got)) == sympy.srepr(expected)
+    assert sympy.sympify(got).args == expected.args  # the arguments in sympy's order (srepr prints them sorted)
     assert num.show(got) == num.show(num.normalize(expected))
 
 
@@ -55,6 +56,7 @@ def test_the_same_sizes_times_one_number_after_another_are_the_muls_sympy_builds
                              if isinstance(number, Fraction) else number)
         got = num.prod((*factors, number))
         assert sympy.srepr(sympy.sympify(got)) == sympy.srepr(expected), (factors, numbers, number)
+        assert sympy.sympify(got).args == expected.args, (factors, numbers, number)
         assert sympy.srepr(sympy.sympify(num.scaled(got, 2))) == sympy.srepr(sympy.Mul(expected, 2))
 
 
@@ -151,3 +153,27 @@ def test_a_sum_of_sizes_is_the_add_sympy_builds(parts, number):
                          if isinstance(number, Fraction) else number)
     got = num._sum(terms, number)
     assert sympy.srepr(got) == sympy.srepr(expected)
+    assert got.args == expected.args  # the terms in sympy's order (srepr prints them sorted)
+
+
+@SETTINGS
+@given(st.sampled_from(range(len(ATOMS))), st.sampled_from(range(len(ATOMS))),
+       st.sampled_from([1, 2, -1, 3, Fraction(1, 2), Fraction(-5, 3), 0]),
+       st.sampled_from([0, 1, -7, 64, Fraction(3, 2), Fraction(-1, 4)]))
+def test_one_size_scaled_and_shifted_is_the_add_sympy_builds(i, j, k, number):
+    # one value plus a number (a size shifted, a receptive field grown) is built without collecting like terms: a
+    # sum keeps its terms and changes its constant, a term takes its coefficient; each must be sympy's own object
+    num.clear_caches()
+    for x in (ATOMS[i], sympy.sympify(num.plus(ATOMS[i], ATOMS[j])), sympy.sympify(num.prod((ATOMS[i], ATOMS[j]))),
+              sympy.sympify(num.div(num.plus(ATOMS[i], 1), 2))):  # (x + 1)/2: fractional coefficients
+        if x.is_Number:
+            continue
+        rational = sympy.Rational(k.numerator, k.denominator) if isinstance(k, Fraction) else sympy.Integer(k)
+        shift = sympy.Rational(number.numerator, number.denominator) if isinstance(number, Fraction) else number
+        expected = sympy.Add(sympy.Mul(rational, x), shift)
+        got = num._combination(((x, k),), number)
+        # the same object: srepr, and the arguments in the same order (srepr prints a sum's terms sorted)
+        assert got is None or (sympy.srepr(got) == sympy.srepr(expected) and got.args == expected.args), \
+            (x, k, number)
+        assert got is not None or k == 0 or not all(t.is_Rational or num._coefficient_and_term(t)
+                                                    for t in sympy.Add.make_args(x))
