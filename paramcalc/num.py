@@ -762,10 +762,53 @@ def _postprocessed(cls, obj):
 
 @functools.lru_cache(maxsize=4096)
 def _rational(c):
-    """sympy's Rational for an int or Fraction (remembered)."""
+    """sympy's Rational for an int or Fraction (remembered), built directly where ``_number_builder`` can."""
+    global _numbers
+    if _numbers is None:
+        _numbers = _number_builder()
     if type(c) is int:
-        return sympy().Integer(c)
-    return sympy().Rational(c.numerator, c.denominator) if c.denominator != 1 else sympy().Integer(c.numerator)
+        return _numbers(c, 1)
+    return _numbers(c.numerator, c.denominator)
+
+
+_numbers = None
+
+
+def _number_builder():
+    """A function (p, q) -> sympy's Rational(p, q) for a fraction already in lowest terms with q > 0 (a Fraction's
+    parts): the object made as sympy's constructors make it (Expr.__new__, then p, and q for a non-integer), without
+    their cache lookup, type checks and gcd (about 1 µs of each new coefficient a symbolic analysis makes). 0, 1, -1
+    and 1/2 are sympy's singletons. Checked against sympy's own objects once; sympy's constructors where this
+    sympy's internals differ (tests/test_symbolic_fast_paths.py checks the objects)."""
+    s = sympy()
+    Expr, Integer, Rational = s.Expr, s.Integer, s.Rational
+    singletons = {(0, 1): s.S.Zero, (1, 1): s.S.One, (-1, 1): s.S.NegativeOne, (1, 2): s.S.Half}
+
+    def build(p, q):
+        obj = singletons.get((p, q))
+        if obj is not None:
+            return obj
+        if q == 1:
+            obj = Expr.__new__(Integer)
+            obj.p = p
+        else:
+            obj = Expr.__new__(Rational)
+            obj.p = p
+            obj.q = q
+        return obj
+
+    def sympys(p, q):
+        return Integer(p) if q == 1 else Rational(p, q)
+
+    try:
+        for p, q in ((12345, 1), (-7, 1), (3, 4), (-5, 3), (2**70 + 1, 1)):
+            mine, theirs = build(p, q), sympys(p, q)
+            if type(mine) is not type(theirs) or mine != theirs or hash(mine) != hash(theirs) \
+                    or s.srepr(mine) != s.srepr(theirs) or mine.is_positive != theirs.is_positive:
+                return sympys
+    except (AttributeError, TypeError):
+        return sympys
+    return build
 
 
 _functions = None

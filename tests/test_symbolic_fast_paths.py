@@ -177,3 +177,20 @@ def test_one_size_scaled_and_shifted_is_the_add_sympy_builds(i, j, k, number):
             (x, k, number)
         assert got is not None or k == 0 or not all(t.is_Rational or num._coefficient_and_term(t)
                                                     for t in sympy.Add.make_args(x))
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-10**30, 10**30), st.fractions(max_denominator=10**6)))
+def test_coefficients_built_directly_are_sympys_numbers(c):
+    # the numbers num builds for new coefficients are made without sympy's constructor: the same class, value,
+    # hash and assumptions as sympy's own, and sympy's singletons for 0, 1, -1 and 1/2
+    num.clear_caches()
+    c = Fraction(c)
+    got = num._rational(c.numerator if c.denominator == 1 else c)
+    expected = sympy.Rational(c.numerator, c.denominator)
+    assert type(got) is type(expected) and got == expected and hash(got) == hash(expected)
+    assert (got.p, got.q) == (expected.p, expected.q)
+    assert (got.is_positive, got.is_integer, got.is_zero) == (expected.is_positive, expected.is_integer,
+                                                              expected.is_zero)
+    if c in (0, 1, -1, Fraction(1, 2)):
+        assert got is expected
