@@ -158,32 +158,45 @@ def _floor_of_quotient(a, b: int, shift: int = 0, then: int = 0):
         if not all(_whole(t) for t in others):
             return None
         terms = (*s.Add.make_args(floors[0].args[0]), *others)
-    constant = shift
+    # Whole-number arithmetic: the constant as numerator / denominator, each coefficient split by divmod of its
+    # numerator (Fraction arithmetic was most of this function's time).
+    numerator, denominator = shift, 1
     coefficients: dict = {}
     for t in terms:
         if t.is_Rational:
-            constant += t.p if t.q == 1 else Fraction(t.p, t.q)
+            if t.q == 1:
+                numerator += t.p * denominator
+            else:
+                numerator, denominator = numerator * t.q + t.p * denominator, denominator * t.q
             continue
         split = _coefficient_and_term(t)
         if split is None:
             return None
         c, term = split
-        coefficients[term] = coefficients.get(term, 0) + c
+        known = coefficients.get(term)
+        coefficients[term] = c if known is None else known + c
     outside, inside = [], []
     for term, c in coefficients.items():
         if not c:
             continue
         if not _whole(term):
             return None
-        whole, rest = divmod(c, b)
+        if type(c) is int:
+            whole, rest = divmod(c, b)
+            if rest:
+                rest = Fraction(rest, b)
+        else:  # c/b = p/(d*b): its whole part and the rest, in [0, 1)
+            whole, rest = divmod(c.numerator, c.denominator * b)
+            if rest:
+                rest = Fraction(rest, c.denominator * b)
         if whole:
             outside.append((term, whole))
         if rest:
-            inside.append((term, Fraction(rest, b)))
-    whole, rest = divmod(constant, b)
+            inside.append((term, rest))
+    whole, rest = divmod(numerator, denominator * b)
     if not inside:
         return _combination(tuple(outside), whole + then)  # the constant left inside lies in [0, 1): floor 0
-    inner = _combination(tuple(inside), Fraction(rest, b))
+    inner = _combination(tuple(inside), Fraction(rest, denominator * b) if rest else 0)
     if inner is None:
         return None
     return _combination((*outside, (_whole_floor(inner), 1)), whole + then)
@@ -623,7 +636,7 @@ def _combination(pairs: tuple, number):
                 return None
             c, term = split
             if k != 1:
-                c = k * c
+                c = k if c == 1 else k * c
                 o = term if c == 1 else _with_coefficient(term, c) if c else None
             if o is None:
                 return _rational(number)
@@ -733,7 +746,9 @@ def _term_of(factors: tuple, o):
 @functools.lru_cache(maxsize=65536)
 def _with_coefficient(term, c):
     """The term ``c * term`` of a sum, as Add.flatten builds it, for a rational c other than 0 and 1."""
-    if term.is_Mul:  # the coefficient goes in slot 0 of the product's own arguments
+    if term.is_Mul:  # the coefficient goes in slot 0 of the product's own arguments (what _new_rawargs does)
+        if term.is_commutative is True:
+            return sympy().Mul._from_args((_rational(c), *term.args), True)
         return term._new_rawargs(_rational(c), *term.args)
     return sympy().Mul._from_args((_rational(c), term), True)  # Mul(c, term) for these terms is exactly (c, term)
 
