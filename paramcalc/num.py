@@ -23,16 +23,18 @@ _EXPRESSIONS: frozenset = frozenset()
 # The key Add.flatten and Mul.flatten sort their arguments by (sympy's own `_args_sortkey`, which lives in
 # sympy.core.basic from 1.13 and in add.py / mul.py before): the builders below put terms in the same order.
 _SORT_KEY = None
+_RATIONAL_CONTENT = None
 
 
 def sympy():
     """The sympy module, imported lazily."""
-    global _sympy, _EXPRESSIONS, _SORT_KEY
+    global _sympy, _EXPRESSIONS, _SORT_KEY, _RATIONAL_CONTENT
     if _sympy is None:
         import sympy as _s
 
         _EXPRESSIONS = frozenset((_s.Add, _s.Mul, _s.Pow, _s.Symbol, _s.floor, _s.ceiling, _s.Max, _s.Min))
         _SORT_KEY = functools.cmp_to_key(_compare)
+        _RATIONAL_CONTENT = _s.Rational._hashable_content
         _sympy = _s
     return _sympy
 
@@ -42,6 +44,45 @@ def _compare(a, b) -> int:
     """sympy's ``Basic.compare``, remembered: the builders put the same sizes in order again and again (every layer
     on a map multiplies its two spatial sizes), and comparing two sizes walks both expressions."""
     return a.compare(b)
+
+
+_ranks: dict = {}
+
+
+def _rank(cls) -> tuple:
+    """Where ``Basic.compare`` puts a class: its place in sympy's ``ordering_of_classes``, classes not listed there
+    after all listed ones and among themselves by name."""
+    rank = _ranks.get(cls)
+    if rank is None:
+        from sympy.core.basic import ordering_of_classes
+
+        name = cls.__name__
+        rank = _ranks[cls] = (ordering_of_classes.index(name), "") if name in ordering_of_classes \
+            else (len(ordering_of_classes) + 1, name)
+    return rank
+
+
+def _canonical_sort(items: list) -> None:
+    """Sort sympy objects in place in ``Basic.compare``'s order (as Add and Mul sort their arguments). Where every
+    object's hashable content starts with an object (products, sums, powers, functions), each key starts with what
+    compare reads first: the class, the length of the content, and the class of its first item, with a number's
+    value (a product's coefficient); compare itself decides only between objects that agree on all that. The terms
+    of a model's totals are new products that differ in their coefficients: they are put in order without walking
+    them. Anything else is sorted by compare alone."""
+    if len(items) < 2:
+        return
+    Basic = _sympy.Basic
+    keys = {}
+    for x in items:
+        content = x._hashable_content()
+        first = content[0] if content else None
+        if not isinstance(first, Basic):  # a symbol's name, a number's digits: compare alone
+            items.sort(key=_SORT_KEY)
+            return
+        keys[id(x)] = (_rank(type(x)), len(content), _rank(type(first)),
+                       first._hashable_content() if type(first)._hashable_content is _RATIONAL_CONTENT else None,
+                       _SORT_KEY(x))
+    items.sort(key=lambda x: keys[id(x)])
 
 
 def is_concrete(x) -> bool:
@@ -449,7 +490,7 @@ def _monomial_product(expressions: tuple, number):
     if len(powers) == 1 and coeff != 1 and next(iter(powers)).is_Add and next(iter(powers.values())) == 1:
         return None
     parts = [b if e == 1 else _power(b, e) for b, e in powers.items()]
-    parts.sort(key=_SORT_KEY)
+    _canonical_sort(parts)
     if coeff != 1:
         parts.insert(0, _rational(coeff))
     if len(parts) == 1:
@@ -670,7 +711,7 @@ def _combination(pairs: tuple, number):
             continue
         # a term met once and not scaled is that same object (the one Mul(c, term) would build again)
         terms.append(o if o is not None else term if c == 1 else _with_coefficient(term, c))
-    terms.sort(key=_SORT_KEY)
+    _canonical_sort(terms)
     if constant:
         terms.insert(0, _rational(constant))
     if not terms:
