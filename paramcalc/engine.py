@@ -244,8 +244,8 @@ def _walk(graph: Graph, batch: int, dtype: str) -> Analysis:
     ops = {c: num.total(terms[c]) for c in CATEGORIES}
     macs = num.total(ops[c] for c in MAC_CATEGORIES)
     # Activation memory, in all and at the peak, counts the same tensors: the graph inputs and every layer's output.
-    input_elements = num.total(num.scaled(num.prod(shape), batch) for _, shape in graph.inputs)
-    activation_elements = num.plus(input_elements, num.total(r.activation_elements for r in results))
+    activation_elements = num.total([*(num.scaled(num.prod(shape), batch) for _, shape in graph.inputs),
+                                     *(r.activation_elements for r in results)])  # one sum, not a sum of sums
     out_name = graph.outputs[0]
     last_spatial = next((r for r in reversed(results)
                          if r.receptive_field is not None and not r.receptive_field.whole), None)
