@@ -1205,16 +1205,73 @@ def _floors_relaxed_bound(x):
             if not all(c.is_Rational and (r is s.S.One or _whole(r)) for c, r in parts):
                 return -math.inf
             d = math.lcm(*(int(c.q) for c, _ in parts))
-            c = Fraction(int(coeff.p), int(coeff.q))
+            c = int(coeff.p) if coeff.q == 1 else Fraction(int(coeff.p), int(coeff.q))
             relaxed.append((inner, c))
             if c > 0:
-                constant += c * (Fraction(1, d) - 1)
+                constant += _times(c, Fraction(1 - d, d))  # c * (1/d - 1)
             changed = True
         else:
             relaxed.append((term, 1))
     if not changed:
         return -math.inf
-    return _lower_bound(_expand(_linear(relaxed, constant)))
+    bound = _bound_of_linear(relaxed, constant)
+    return _lower_bound(_expand(_linear(relaxed, constant))) if bound is None else bound
+
+
+def _times(a, b):
+    """a * b for ints and Fractions, an int where it is whole, without Fraction arithmetic where an int factor
+    cancels the other's denominator (32 * 5/32)."""
+    if type(a) is int:
+        if type(b) is int:
+            return a * b
+        if not a % b.denominator:
+            return a // b.denominator * b.numerator
+    elif type(b) is int and not b % a.denominator:
+        return b // a.denominator * a.numerator
+    out = a * b
+    return out.numerator if out.denominator == 1 else out
+
+
+def _bound_of_linear(pairs, constant):
+    """``_lower_bound(_expand(_linear(pairs, constant)))`` read off the terms, without building the sum, where
+    every term is one ``_combination`` builds with and expanded (then the sum is expanded too): like terms'
+    coefficients are summed, and each c*t is bounded as _lower_bound bounds that product (t's bound for c = 1,
+    c times it for c > 0 and a bound >= 0, -inf otherwise). None anywhere else."""
+    coefficients: dict = {}
+    pending = list(pairs)
+    for o, k in pending:
+        if is_concrete(o):
+            constant += k * o
+            continue
+        if o.is_Rational:
+            constant += k * o.p if o.q == 1 else _times(k, Fraction(o.p, o.q))
+            continue
+        if o.is_Add:
+            pending.extend((a, k) for a in o.args)
+            continue
+        split = _coefficient_and_term(o)
+        if split is None:
+            return None
+        c, term = split
+        c = _times(k, c)
+        known = coefficients.get(term)
+        coefficients[term] = c if known is None else known + c
+    bound = constant
+    for term, c in coefficients.items():
+        if not c:
+            continue
+        if not _is_expanded(term):
+            return None
+        b = _lower_bound(term)
+        if type(b) is float:
+            return b
+        if c == 1:
+            bound += b
+        elif c > 0 and b >= 0:
+            bound += c * b
+        else:
+            return -math.inf
+    return bound
 
 
 def whole(x) -> bool | None:

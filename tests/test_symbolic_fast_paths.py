@@ -194,3 +194,21 @@ def test_coefficients_built_directly_are_sympys_numbers(c):
                                                               expected.is_zero)
     if c in (0, 1, -1, Fraction(1, 2)):
         assert got is expected
+
+
+BOUNDED = [*ATOMS, num.maximum([H - 5, -3])]  # and a term whose least value is negative: Max(-3, H - 5)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(range(len(BOUNDED))), st.sampled_from([1, 2, -1, 32, Fraction(1, 32),
+                                                                                 Fraction(-3, 2), 0])),
+                min_size=1, max_size=5),
+       st.sampled_from([0, 5, -31, Fraction(31, 32)]))
+def test_a_bound_read_off_the_terms_is_the_bound_of_the_built_sum(parts, constant):
+    # the floor relaxation bounds a sum without building it; the bound must be the one _lower_bound finds on
+    # the sum itself (sums of floors, maxima and products of sizes, with any rational coefficients)
+    num.clear_caches()
+    pairs = tuple((BOUNDED[i], c) for i, c in parts)
+    got = num._bound_of_linear(pairs, constant)
+    expected = num._lower_bound(num._expand(sympy.sympify(num._linear(pairs, constant))))
+    assert got is None or got == expected, (pairs, constant, got, expected)
