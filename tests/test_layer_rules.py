@@ -184,6 +184,22 @@ def test_conv_transpose_output_size_is_pytorchs_formula():
 
 
 @covers("conv_transpose")
+@pytest.mark.parametrize("shape", [["c", "H", "W"], ["c", "H"], [4, "H"], ["c", 6, "W"], [4, "H + 2"], [4, "H + 2", 3]])
+def test_conv_transpose_macs_with_symbols_are_the_pairwise_product(shape):
+    # in_pixels x in_ch x out_ch/groups x kernel, multiplied a pair at a time as sympy's operators do: a 1-D
+    # input whose size is a sum is scaled by the channels first, ((H + 2)*4)*k*3 = 3*k*(4*H + 8), not 12*k*(H + 2)
+    sympy = pytest.importorskip("sympy")
+    x = one({"type": "conv_transpose", "out": "k", "kernel": 3, "stride": 2, "bias": False}, shape,
+            symbols={"c": None, "H": None, "W": None, "k": None})
+    sym = {n: sympy.Symbol(n, integer=True, positive=True) for n in ("c", "H", "W", "k")}
+    size = [sympy.sympify(v, locals=sym) if isinstance(v, str) else v for v in shape]
+    pixels = sympy.Mul(*size[1:])
+    expected = ((pixels * size[0]) * sym["k"]) * 3 ** (len(shape) - 1)
+    assert x.ops["conv"] == expected and sympy.srepr(x.ops["conv"]) == sympy.srepr(expected)
+    assert x.macs == expected
+
+
+@covers("conv_transpose")
 def test_conv_transpose_with_dilation_and_groups():
     x = one({"type": "conv_transpose", "out": 6, "kernel": 3, "stride": 3, "dilation": 2, "groups": 2,
              "bias": False}, [4, 5])

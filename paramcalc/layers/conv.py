@@ -167,8 +167,12 @@ class ConvTranspose(Layer):
         factors = (numel(sizes), c_in, num.div(a.out, a.groups), numel(k))
         if all(num.is_concrete(f) for f in factors):
             ops = {CONV: num.normalize(factors[0] * factors[1] * factors[2] * factors[3])}
-        else:  # one product at a time, as sympy's Mul of each pair would build them
+        elif num.is_concrete(factors[0]) or getattr(factors[0], "is_Add", False):
+            # one product at a time, as sympy's Mul of each pair would build them: a number times a lone sum is
+            # distributed over its terms at that step ((H + 2)*4 = 4*H + 8), which one product of all would not do
             ops = {CONV: num.prod((num.prod((num.prod(factors[:2]), factors[2])), factors[3]))}
+        else:  # a product of sizes: no step is a number times a lone sum, so one product is the same object
+            ops = {CONV: num.prod(factors)}
         if a.bias:
             ops[BIAS] = numel(out)
         return ops
