@@ -150,13 +150,6 @@ def normalize(x):
         return x
     if isinstance(x, Fraction):
         return int(x) if x.denominator == 1 else x
-    if isinstance(x, int):
-        return x
-    if _sympy is not None and isinstance(x, _sympy.Basic):
-        if x.is_Integer:
-            return int(x)
-        if x.is_Rational:
-            return Fraction(int(x.p), int(x.q))
     return x
 
 
