@@ -547,10 +547,20 @@ def _factors(x):
             exponent = exponent.p
         else:
             base, exponent = factor, 1
-        if not (base.is_Symbol or (base.is_Add and not base.is_number) or isinstance(base, functions)):
+        if not (base.is_Symbol or (base.is_Add and not _is_number(base)) or isinstance(base, functions)):
             return None
         pairs.append((base, exponent))
     return coeff, tuple(pairs)
+
+
+def _is_number(x) -> bool:
+    """sympy's ``x.is_number``, answered False at once where a symbol is found by walking each level's last
+    argument (sympy puts a sum's number first and a product's coefficient first, so a size's symbol is at the end
+    of a short path; ``is_number`` reads every argument before it); sympy's answer otherwise."""
+    y = x
+    while y.args:
+        y = y.args[-1]
+    return False if y.is_Symbol else x.is_number
 
 
 @functools.lru_cache(maxsize=65536)

@@ -212,3 +212,11 @@ def test_a_bound_read_off_the_terms_is_the_bound_of_the_built_sum(parts, constan
     got = num._bound_of_linear(pairs, constant)
     expected = num._lower_bound(num._expand(sympy.sympify(num._linear(pairs, constant))))
     assert got is None or got == expected, (pairs, constant, got, expected)
+
+
+def test_is_number_is_sympys_answer():
+    # the short walk answers False where it meets a symbol, and asks sympy otherwise
+    for x in [*ATOMS, sympy.sqrt(2) + 1, sympy.Integer(3) + sympy.pi, num.maximum([3, K]) + sympy.Integer(2),
+              sympy.Max(H, 3) + 1]:
+        x = sympy.sympify(x)
+        assert num._is_number(x) == x.is_number, x
