@@ -685,29 +685,10 @@ def _combination(pairs: tuple, number):
             if o is None:
                 return _rational(number)
             return _postprocessed(s.Add, s.Add._from_args((_rational(number), o), True)) if number else o
-    constant = number
-    coefficients: dict = {}
-    pending = list(pairs)
-    for o, k in pending:  # sums are opened in place, as Add.flatten does
-        if o.is_Rational:
-            constant += k * (o.p if o.q == 1 else Fraction(o.p, o.q))
-            continue
-        if o.is_Add:
-            pending.extend((a, k) for a in o.args)
-            continue
-        split = _coefficient_and_term(o)
-        if split is None:
-            return None
-        c, term = split
-        if k != 1:
-            c = k * c
-            o = None
-        entry = coefficients.get(term)
-        if entry is None:
-            coefficients[term] = [c, o]
-        else:
-            entry[0] += c
-            entry[1] = None
+    collected = _collected(pairs, number)
+    if collected is None:
+        return None
+    constant, coefficients = collected
     terms = []
     for term, (c, o) in coefficients.items():
         if c == 0:
@@ -722,6 +703,37 @@ def _combination(pairs: tuple, number):
     if len(terms) == 1:
         return terms[0]
     return _postprocessed(s.Add, s.Add._from_args(terms, True))
+
+
+def _collected(pairs, number):
+    """(constant, {term: [coefficient, object]}) of ``number + sum(k * o for o, k in pairs)`` for sympy objects o,
+    as Add.flatten collects them: sums opened in place, like terms' coefficients summed (whole numbers stay ints);
+    the object is the term as it was given where it was met once and not scaled, else None. None where a term is
+    not one ``_combination`` builds with. What ``_combination`` builds and ``_bound_of_linear`` bounds."""
+    constant = number
+    coefficients: dict = {}
+    pending = list(pairs)
+    for o, k in pending:
+        if o.is_Rational:
+            constant += k * o.p if o.q == 1 else _times(k, Fraction(o.p, o.q))
+            continue
+        if o.is_Add:
+            pending.extend((a, k) for a in o.args)
+            continue
+        split = _coefficient_and_term(o)
+        if split is None:
+            return None
+        c, term = split
+        if k != 1:
+            c = _times(k, c)
+            o = None
+        entry = coefficients.get(term)
+        if entry is None:
+            coefficients[term] = [c, o]
+        else:
+            entry[0] += c
+            entry[1] = None
+    return constant, coefficients
 
 
 def _shifted_sum(x, number):
@@ -1236,31 +1248,15 @@ def _times(a, b):
 
 
 def _bound_of_linear(pairs, constant):
-    """``_lower_bound(_expand(_linear(pairs, constant)))`` read off the terms, without building the sum, where
-    every term is one ``_combination`` builds with and expanded (then the sum is expanded too): like terms'
-    coefficients are summed, and each c*t is bounded as _lower_bound bounds that product (t's bound for c = 1,
-    c times it for c > 0 and a bound >= 0, -inf otherwise). None anywhere else."""
-    coefficients: dict = {}
-    pending = list(pairs)
-    for o, k in pending:
-        if is_concrete(o):
-            constant += k * o
-            continue
-        if o.is_Rational:
-            constant += k * o.p if o.q == 1 else _times(k, Fraction(o.p, o.q))
-            continue
-        if o.is_Add:
-            pending.extend((a, k) for a in o.args)
-            continue
-        split = _coefficient_and_term(o)
-        if split is None:
-            return None
-        c, term = split
-        c = _times(k, c)
-        known = coefficients.get(term)
-        coefficients[term] = c if known is None else known + c
-    bound = constant
-    for term, c in coefficients.items():
+    """``_lower_bound(_expand(_linear(pairs, constant)))`` for sympy objects in ``pairs``, read off the terms that
+    ``_collected`` gives, without building the sum, where every term is expanded (then the sum is too): each c*t is
+    bounded as _lower_bound bounds that product (t's bound for c = 1, c times it for c > 0 and a bound >= 0, -inf
+    otherwise). None anywhere else."""
+    collected = _collected(pairs, constant)
+    if collected is None:
+        return None
+    bound, coefficients = collected
+    for term, (c, _) in coefficients.items():
         if not c:
             continue
         if not _is_expanded(term):
