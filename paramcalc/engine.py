@@ -183,7 +183,7 @@ def _rules(layer, a, ins: tuple, batch: int) -> _Rules:
             raise RuleError(f"output axis {axis + 1} would have size {num.show(size)}")
     param_shapes = {k: tuple(v) for k, v in layer.params(a, ins, out).items()}
     buffer_shapes = {k: tuple(v) for k, v in layer.buffers(a, ins, out).items()}
-    ops = {c: num.scaled(v, batch) if batch != 1 else num.normalize(v) for c, v in layer.ops(a, ins, out).items()}
+    ops = {c: num.scaled(v, batch) for c, v in layer.ops(a, ins, out).items()}
     undecided = tuple((lhs, rhs) for lhs, rhs in layer.required_equal(a, ins) if num.equal(lhs, rhs) is None)
     sequence = layer.sequence(a, ins, out)
     macs = num.total([ops[c] for c in MAC_CATEGORIES if c in ops])

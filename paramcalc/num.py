@@ -603,10 +603,10 @@ def scaled(x, k):
     the scaled terms, as sympy distributes it)."""
     if type(x) is int and type(k) is int:
         return x * k
+    if k == 1:  # every rule's ops at batch 1
+        return normalize(x)
     if is_concrete(x):
         return normalize(x * k)
-    if k == 1:
-        return normalize(x)
     if k == 0:
         return 0
     return normalize(_scaled(x, k))
