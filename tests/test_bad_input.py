@@ -152,6 +152,21 @@ LAYER_CASES = {
         layers:
           - {name: c, type: conv, out: 8, kernel: 3, dilation: 5, padding: 1}
         """, 3, "c", ["kernel 3 (dilated to 11) is larger than its padded input 10"]),
+    "crop_to_a_larger_size": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: x, type: crop, size: [10, 8]}
+        """, 3, "x", ["cannot crop 8 pixels to 10: the target is larger"]),
+    "crop_to_a_larger_size_at_an_offset": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: x, type: crop, size: [4, 10], offset: 0}
+        """, 3, "x", ["cannot crop 8 pixels to 10: the target is larger"]),
+    "crop_offset_past_the_input": ("""
+        input: [3, 8, 8]
+        layers:
+          - {name: x, type: crop, size: [4, 4], offset: [5, 0]}
+        """, 3, "x", ["offset 5 + size 4 runs past the input's 8"]),
     "undeclared_symbol": ("""
         symbols: {c: 8}
         input: [3, 32, 32]

@@ -512,6 +512,26 @@ def test_crop_to_match_a_second_input_as_in_unet():
     assert net.layer("x").output_shape == (1, 4, 8, 8)
 
 
+def test_crop_at_an_offset_is_checked_against_symbolic_sizes():
+    from paramcalc.engine import analyze
+    from paramcalc.errors import SpecError
+    from paramcalc.graph import build_graph
+    from paramcalc.spec import load_text
+
+    def crop(size, offset):
+        text = json.dumps({"symbols": {"H": 40}, "input": [3, "H", "H"],
+                           "layers": [{"name": "x", "type": "crop", "size": size, "offset": offset}]})
+        return analyze(build_graph(load_text(text, "t.yaml"), "t.yaml", symbolic=True)).layer("x")
+
+    # H - 4 - offset >= 0 cannot be shown for every H >= 1, but holds for some: the crop stands
+    x = crop([4, 4], [0, 3])
+    assert str(x.output_shape) == "(1, 3, 4, 4)" and rf(x)[2] == (0, -3)
+    with pytest.raises(SpecError, match=r"offset H \+ size 4 runs past the input's H"):
+        crop([4, 4], [0, "H"])  # H - 4 - H < 0 for every H
+    with pytest.raises(SpecError, match=r"cannot crop H pixels to H \+ 1: the target is larger"):
+        crop(["H + 1", 4], 0)
+
+
 # ----------------------------------------------------------------------------------- receptive field DAGs
 
 

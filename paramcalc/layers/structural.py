@@ -267,11 +267,16 @@ class Crop(NoParams, NoOps, Layer):
         else:
             raise RuleError("needs a size, or a second input whose spatial size it crops to")
         offsets = []
+        given = per_axis(a.offset, len(sizes), "offset") if a.offset is not None else None
         for i, (L, t) in enumerate(zip(sizes, target)):
             margin = num.difference(L, t)  # L - t (built directly when symbolic)
+            if given is not None and num.nonnegative(given[i]) is True \
+                    and num.nonnegative(num.difference(margin, given[i])) is True:
+                offsets.append(given[i])  # margin >= offset >= 0: one proof where two would prove the same
+                continue
             if num.nonnegative(margin) is False:
                 raise RuleError(f"cannot crop {num.show(L)} pixels to {num.show(t)}: the target is larger")
-            off = per_axis(a.offset, len(sizes), "offset")[i] if a.offset is not None else num.floordiv(margin, 2)
+            off = given[i] if given is not None else num.floordiv(margin, 2)
             if num.nonnegative(num.difference(margin, off)) is False:
                 raise RuleError(f"offset {num.show(off)} + size {num.show(t)} runs past the input's {num.show(L)}")
             offsets.append(off)
