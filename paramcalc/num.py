@@ -230,10 +230,56 @@ def _floor_of_quotient(a, b: int, shift: int = 0, then: int = 0):
     whole, rest = divmod(numerator, denominator * b)
     if not inside:
         return _combination(tuple(outside), whole + then)  # the constant left inside lies in [0, 1): floor 0
-    inner = _combination(tuple(inside), Fraction(rest, denominator * b) if rest else 0)
-    if inner is None:
-        return None
-    return _combination((*outside, (_whole_floor(inner), 1)), whole + then)
+    inner_constant = Fraction(rest, denominator * b) if rest else 0
+    if len(inside) == 1 and not outside:
+        # floor(r*t + c) + k, every strided size of one symbol: what the two _combination calls below build (one
+        # value plus a number: the number first), without asking again how the new floor splits
+        term, r = inside[0]
+        inner = _with_coefficient(term, r)  # 0 < r < 1
+        if inner_constant:
+            inner = _postprocessed(s.Add, s.Add._from_args((_rational(inner_constant), inner), True))
+        out = _whole_floor(inner)
+        if whole + then:
+            out = _postprocessed(s.Add, s.Add._from_args((_rational(whole + then), out), True))
+    else:
+        inner = _combination(tuple(inside), inner_constant)
+        if inner is None:
+            return None
+        out = _combination((*outside, (_whole_floor(inner), 1)), whole + then)
+    bound = _floor_bound(outside, inside, inner_constant, whole + then)
+    if bound is not None and out is not None:
+        if len(_seeded_bounds) >= 65536:
+            _seeded_bounds.clear()
+        _seeded_bounds[out] = bound
+    return out
+
+
+def _floor_bound(outside, inside, inner_constant, constant):
+    """What ``_lower_bound`` finds for ``constant + sum(c * t for t, c in outside) + floor(inner_constant +
+    sum(r * t for t, r in inside))`` (what ``_floor_of_quotient`` builds), computed from its parts where every
+    coefficient is positive and every term's bound is >= 0: then each c*t is bounded by c times t's bound, as
+    ``_lower_bound`` bounds a product of non-negative parts, and like terms merged in the sum change nothing.
+    None otherwise (the walk decides)."""
+    numerator, denominator = (inner_constant.numerator, inner_constant.denominator) if inner_constant else (0, 1)
+    for term, r in inside:  # whole-number arithmetic: r is a Fraction in (0, 1), the bounds of sizes are ints
+        b = _lower_bound(term)
+        if type(b) is not int or b < 0:
+            return None
+        numerator, denominator = numerator * r.denominator + r.numerator * b * denominator, denominator * r.denominator
+    bound = numerator // denominator + constant
+    for term, c in outside:
+        if c < 0:
+            return None
+        b = _lower_bound(term)
+        if type(b) is float or b < 0:
+            return None
+        bound += c * b
+    return bound
+
+
+# new sizes -> their lower bound, known when they were built (``_floor_bound``): read by ``_lower_bound`` instead of
+# walking the new floor and sum
+_seeded_bounds: dict = {}
 
 
 def shifted_floordiv(x, shift: int, b: int, then: int):
@@ -1326,6 +1372,9 @@ def _lower_bound(x):
     when a symbol grows, so it is their value with every symbol at 1, which is attained. A bound is an int or a
     Fraction; -inf is the only float, so callers ask ``type(b) is float`` (comparing a Fraction with a float is a
     slow conversion)."""
+    seeded = _seeded_bounds.pop(x, None)
+    if seeded is not None:
+        return seeded
     s = sympy()
     if x.is_Number:
         return (int(x.p) if x.q == 1 else Fraction(int(x.p), int(x.q))) if x.is_Rational else -math.inf
@@ -1455,5 +1504,6 @@ def clear_caches() -> None:
         cached.cache_clear()
     _products_of.clear()
     _terms_of.clear()
+    _seeded_bounds.clear()
     if _sympy is not None:
         _sympy.core.cache.clear_cache()

@@ -220,3 +220,54 @@ def test_is_number_is_sympys_answer():
               sympy.Max(H, 3) + 1]:
         x = sympy.sympify(x)
         assert num._is_number(x) == x.is_number, x
+
+
+STRIDED = [H, 3 * H + 5, _floor_of(H + 199, 2) + 99, _floor_of(H + 5, 32) + 1, 2 * H, H * W, _floor_of(H, 2) * 2 - H,
+           _floor_of(W + 1, 2) + H, 32 * _floor_of(H + 5, 32) + 64, num.maximum([H, K + 2]) + 1,
+           num.maximum([H - 5, -3]) + W]  # a term whose least value is negative
+# (size, shift, stride, then) of floor((size + shift) / stride) + then
+STRIDES = (st.sampled_from(range(len(STRIDED))), st.sampled_from([0, -1, 5, 198, -3, -64]), st.sampled_from([2, 3, 32]),
+           st.sampled_from([0, 1, -2]))
+
+
+def _strided(i):
+    num.clear_caches()  # every size built anew, as in a first analysis
+    return sympy.sympify(STRIDED[i])
+
+
+@SETTINGS
+@given(*STRIDES)
+def test_a_strided_size_is_what_the_general_floor_builds(i, shift, b, then):
+    # floor((x + shift) / b) + then, built in one step (for one term: its coefficient and the constants, without
+    # collecting), is the object that floor's general rule builds from the quotient: same terms, same order
+    x = _strided(i)
+    got = num._floor_of_quotient(x, b, shift, then)
+    quotient = num._product((num._unnest_floor(sympy.sympify(num.plus(x, shift))),), Fraction(1, b))
+    expected = sympy.sympify(num.plus(num._floor(quotient), then))
+    assert got is not None and sympy.srepr(got) == sympy.srepr(expected) and got.args == expected.args, (x, got)
+
+
+@SETTINGS
+@given(*STRIDES)
+def test_the_bound_known_when_a_strided_size_is_built_is_the_one_the_walk_finds(i, shift, b, then):
+    # a new floor's least value is noted when it is built (where every coefficient is positive and every term's
+    # bound >= 0), so that the positivity checks that follow need not walk it; it must be the walk's own answer
+    x = _strided(i)
+    out = num._floor_of_quotient(x, b, shift, then)
+    seeded = num._seeded_bounds.pop(out, None) if out is not None else None
+    walked = num._lower_bound.__wrapped__(out) if out is not None else None
+    if seeded is not None:
+        assert seeded == walked and type(seeded) is type(walked), (x, out, seeded, walked)
+    positive = i not in (6, 10)  # every coefficient positive and every term bounded >= 0 (not -H, not max(H-5, -3))
+    old = x.atoms(sympy.floor)
+    new_floor = out is not None and any(isinstance(t, sympy.floor) and t not in old for t in sympy.Add.make_args(out))
+    assert (seeded is not None) == (positive and new_floor), (x, out)  # 2*H / 2 is H: nothing new to note
+
+
+def test_a_seeded_bound_is_the_one_the_positivity_checks_read():
+    num.clear_caches()
+    out = num.shifted_floordiv(sympy.sympify(_floor_of(H + 199, 2) + 99), -1, 2, 1)
+    assert out in num._seeded_bounds
+    # its least value, at H = 1: floor((floor(200 / 2) + 99 - 1) / 2) + 1 = 100; read once, then remembered
+    assert num._lower_bound(out) == 100 and out not in num._seeded_bounds
+    assert num.positive(out) is True
