@@ -288,7 +288,8 @@ def shifted_floordiv(x, shift: int, b: int, then: int):
     if type(x) is int and type(shift) is int and type(b) is int and type(then) is int and b:
         return (x + shift) // b + then
     if type(shift) is int and type(b) is int and type(then) is int and b > 0 and not is_concrete(x):
-        x = sympy().sympify(x)
+        if type(x) not in _EXPRESSIONS:
+            x = sympy().sympify(x)
         if b == 1:  # floordiv(y, 1) is y for a whole y, and x + shift is whole when x's terms are
             if all(_whole(t) for t in sympy().Add.make_args(x)):
                 return plus(x, shift + then)  # sympy adds constants in any order to the same sum
@@ -1194,6 +1195,8 @@ def can_be_positive(x) -> bool:
     """``positive(x) is not False``: whether x > 0 for some values of the symbols, as far as ``positive`` knows.
     A value > 0 at one sample point settles it without sympy's assumptions (which can only prove x <= 0 for
     every value when that is true)."""
+    if type(x) in _EXPRESSIONS:  # a symbolic size, asked of every layer's output: no conversion to make
+        return _can_be_positive(x)
     if is_concrete(x):
         return x > 0
     return _can_be_positive(sympy().sympify(x))
@@ -1202,7 +1205,8 @@ def can_be_positive(x) -> bool:
 def can_be_positive_plus(x, c) -> bool:
     """``can_be_positive(plus(x, c))`` for a number c, without building the sum where x has a lower bound: then
     so has x + c (its terms but the constant are x's), and ``can_be_positive`` answers True for it."""
-    if type(c) is int and not is_concrete(x) and type(_lower_bound(sympy().sympify(x))) is not float:
+    if type(c) is int and not is_concrete(x) \
+            and type(_lower_bound(x if type(x) in _EXPRESSIONS else sympy().sympify(x))) is not float:
         return True
     return can_be_positive(plus(x, c))
 
