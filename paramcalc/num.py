@@ -721,6 +721,8 @@ def _combination(pairs: tuple, number):
         if o.is_Add:
             if k == 1:
                 return _shifted_sum(o, number)
+            if k:
+                return _scaled_sum(o, k, number)
         elif not o.is_Number:
             split = _coefficient_and_term(o)
             if split is None:
@@ -750,6 +752,38 @@ def _combination(pairs: tuple, number):
     if len(terms) == 1:
         return terms[0]
     return _postprocessed(s.Add, s.Add._from_args(terms, True))
+
+
+def _scaled_sum(x, k, number):
+    """``_combination(((x, k),), number)`` for a sum x and a number k other than 0 and 1 (a total's FLOPs are
+    twice its MACs, its bytes 4 times its elements): the terms of a sum sympy built are distinct, so each is
+    scaled as it is, with nothing to collect. They are put in order again unless that order cannot change: when
+    k is a whole number > 0 and every term is c*t with c of sympy's Integer class (|c| >= 2), the new
+    coefficients are Integers in the same order, and Basic.compare reads a product's coefficient first and the
+    rest of it unchanged. None where a term is not one ``_combination`` builds with."""
+    constant = number
+    terms = []
+    Integer = _sympy.Integer
+    keeps_order = type(k) is int and k > 0
+    for t in x.args:
+        if t.is_Rational:
+            constant += k * t.p if t.q == 1 else _times(k, Fraction(t.p, t.q))
+            continue
+        split = _coefficient_and_term(t)
+        if split is None:
+            return None
+        c, term = split
+        if keeps_order and not (t.is_Mul and type(t.args[0]) is Integer):
+            keeps_order = False
+        c = _times(k, c) if type(c) is Fraction or type(k) is Fraction else k * c
+        terms.append(term if c == 1 else _with_coefficient(term, c))
+    if not keeps_order:
+        _canonical_sort(terms)
+    if constant:
+        terms.insert(0, _rational(constant))
+    if len(terms) == 1:
+        return terms[0]
+    return _postprocessed(_sympy.Add, _sympy.Add._from_args(terms, True))
 
 
 def _collected(pairs, number):

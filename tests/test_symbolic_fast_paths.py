@@ -271,3 +271,29 @@ def test_a_seeded_bound_is_the_one_the_positivity_checks_read():
     # its least value, at H = 1: floor((floor(200 / 2) + 99 - 1) / 2) + 1 = 100; read once, then remembered
     assert num._lower_bound(out) == 100 and out not in num._seeded_bounds
     assert num.positive(out) is True
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(range(len(ATOMS))), st.sampled_from([2, 3, -2, 512 * 9, 1, -1,
+                                                                               Fraction(1, 2), Fraction(3, 4)])),
+                min_size=2, max_size=6),
+       st.sampled_from([2, 3, 4, 7, -2, Fraction(1, 2), Fraction(4, 3)]), st.sampled_from([0, 5, Fraction(1, 3)]))
+def test_a_sum_times_a_number_is_the_add_sympy_builds(parts, k, number):
+    # a total's FLOPs are twice its MACs and its bytes a multiple of its elements: each term is scaled where it is,
+    # and the terms are sorted again unless every coefficient is an Integer and k a whole number > 0
+    num.clear_caches()
+    x = sympy.sympify(num.total([num.prod((ATOMS[i] * H, c)) for i, c in parts]))
+    if not x.is_Add:
+        return
+    rational = sympy.Rational(k.numerator, k.denominator) if isinstance(k, Fraction) else sympy.Integer(k)
+    shift = sympy.Rational(number.numerator, number.denominator) if isinstance(number, Fraction) else number
+    expected = sympy.Add(sympy.Mul(rational, x), shift)
+    got = num._combination(((x, k),), number)
+    assert got is not None and sympy.srepr(got) == sympy.srepr(expected) and got.args == expected.args, (x, k)
+
+
+def test_a_sum_whose_terms_change_order_when_scaled_is_sorted_again():
+    # H/2 (sympy's Half) < 2*W (Integer) < 3*K/4 (Rational) by class; times 4 all are Integers: 2*H, 3*K, 8*W
+    x = sympy.Add(H / 2, 2 * W, sympy.Rational(3, 4) * K)
+    got = num._combination(((x, 4),), 0)
+    assert got.args == (2 * H, 3 * K, 8 * W) == sympy.Mul(4, x).args
