@@ -1374,6 +1374,8 @@ def _whole(x) -> bool | None:
     if x.is_Symbol:
         return x.is_integer
     if isinstance(x, (s.floor, s.ceiling)):  # sympy's own rule, read without its assumptions' deductions
+        if getattr(x, "_assumptions", {}).get("integer") is True:  # told so when built (_whole_floor): no walk
+            return True
         return True if _real(x.args[0]) else x.is_integer
     if x.is_Add or x.is_Mul or isinstance(x, (s.Max, s.Min)):
         if all(_whole(a) for a in x.args):

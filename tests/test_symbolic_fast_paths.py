@@ -142,6 +142,18 @@ def test_floors_built_by_floordiv_are_known_integers_as_sympy_would_find():
     assert num.whole(H / 2) is None or num.whole(H / 2) is False
 
 
+def test_a_floor_told_it_is_an_integer_is_whole_without_a_walk(monkeypatch):
+    # every strided size is such a floor: its argument need not be walked again to know it is whole
+    num.clear_caches()
+    f = _floor_of(H + 3, 4)
+    floor = next(a for a in sympy.Add.make_args(f) if isinstance(a, sympy.floor))
+    monkeypatch.setattr(num, "_real", lambda x: pytest.fail(f"walked {x}"))
+    assert num.whole(f) is True and num._whole(floor) is True
+    plain = sympy.floor(H / 3 + sympy.Rational(1, 3), evaluate=False)  # sympy's own, no fact recorded: walked
+    with pytest.raises(pytest.fail.Exception, match="walked"):
+        num._whole(plain)
+
+
 @SETTINGS
 @given(st.lists(st.tuples(st.sampled_from(range(len(ATOMS))), st.sampled_from(range(len(ATOMS))),
                           st.sampled_from([1, 2, -1, 3, Fraction(1, 2), 0, 512 * 9])), min_size=1, max_size=8),
