@@ -1294,28 +1294,59 @@ def _floors_relaxed_bound(x):
     over whole-valued parts have common denominator d, so y - floor(y) <= 1 - 1/d) and c*y for c < 0; the
     result, a sum without those floors, is expanded and bounded by ``_lower_bound``. -inf when that fails."""
     s = sympy()
-    relaxed = []  # (term, coefficient) pairs of the relaxed sum, and its constant: built directly by _linear
-    constant = 0
-    changed = False
+    pairs = []
     for term in s.Add.make_args(x):
         coeff, rest = term.as_coeff_Mul()
         if isinstance(rest, s.floor) and coeff.is_Rational:
-            inner = rest.args[0]
+            pairs.append((rest, int(coeff.p) if coeff.q == 1 else Fraction(int(coeff.p), int(coeff.q))))
+        else:
+            pairs.append((term, 1))
+    return _relaxed_bound(pairs, 0)
+
+
+def _relaxed_bound(pairs, constant):
+    """``_floors_relaxed_bound`` of ``constant + sum(c * o for o, c in pairs)`` (sympy objects o, numbers c), read
+    off the pairs: each floor o is relaxed as described there."""
+    s = sympy()
+    relaxed = []  # (term, coefficient) pairs of the relaxed sum, and its constant: built directly by _linear
+    changed = False
+    for o, c in pairs:
+        if isinstance(o, s.floor):
+            inner = o.args[0]
             parts = [t.as_coeff_Mul() for t in s.Add.make_args(inner)]
-            if not all(c.is_Rational and (r is s.S.One or _whole(r)) for c, r in parts):
+            if not all(k.is_Rational and (r is s.S.One or _whole(r)) for k, r in parts):
                 return -math.inf
-            d = math.lcm(*(int(c.q) for c, _ in parts))
-            c = int(coeff.p) if coeff.q == 1 else Fraction(int(coeff.p), int(coeff.q))
+            d = math.lcm(*(int(k.q) for k, _ in parts))
             relaxed.append((inner, c))
             if c > 0:
                 constant += _times(c, Fraction(1 - d, d))  # c * (1/d - 1)
             changed = True
         else:
-            relaxed.append((term, 1))
+            relaxed.append((o, c))
     if not changed:
         return -math.inf
     bound = _bound_of_linear(relaxed, constant)
     return _lower_bound(_expand(_linear(relaxed, constant))) if bound is None else bound
+
+
+def fits(size, part, offset) -> bool | None:
+    """``nonnegative(size - part - offset)``: does a crop of ``part`` pixels starting at ``offset`` fit in
+    ``size``? For two expressions and a whole offset, proved from their terms where it can be (their bound, then
+    the floor relaxation, as ``nonnegative`` tries them on the built difference) without building the
+    difference; else the difference is built and asked."""
+    if type(size) is int and type(part) is int and type(offset) is int:
+        return size - part - offset >= 0
+    if type(size) in _EXPRESSIONS and type(part) in _EXPRESSIONS and type(offset) is int:
+        collected = _collected(((size, 1), (part, -1)), -offset)
+        if collected is not None:
+            constant, coefficients = collected
+            pairs = [(term, c) for term, (c, _) in coefficients.items() if c]
+            bound = _bound_of_linear(pairs, constant)
+            if bound is not None and type(bound) is not float and bound >= 0:
+                return True
+            if _relaxed_bound(pairs, constant) >= 0:
+                return True
+    return nonnegative(difference(difference(size, part), offset))
 
 
 def _times(a, b):

@@ -309,3 +309,24 @@ def test_a_sum_whose_terms_change_order_when_scaled_is_sorted_again():
     x = sympy.Add(H / 2, 2 * W, sympy.Rational(3, 4) * K)
     got = num._combination(((x, 4),), 0)
     assert got.args == (2 * H, 3 * K, 8 * W) == sympy.Mul(4, x).args
+
+
+FITS = [*ATOMS, H * W, 2 * H, 32 * _floor_of(H + 5, 32) + 64, 32 * _floor_of(H + 37, 32) - 3, 7, 0]
+
+
+@SETTINGS
+@given(st.sampled_from(range(len(FITS))), st.sampled_from(range(len(FITS))), st.sampled_from([0, 1, 19, 38, 39, 64]))
+def test_fits_answers_what_nonnegative_answers_for_the_built_difference(i, j, offset):
+    # a crop's check, proved from the terms of the two sizes without building their difference, must give the
+    # answer nonnegative gives on the difference itself
+    num.clear_caches()
+    expected = num.nonnegative(num.difference(num.difference(FITS[i], FITS[j]), offset))
+    num.clear_caches()
+    assert num.fits(FITS[i], FITS[j], offset) is expected, (FITS[i], FITS[j], offset)
+
+
+def test_fcn_crop_fits_is_proven_from_the_terms():
+    upscore = 32 * _floor_of(H + 5, 32) + 64  # FCN-32s: the upsampled map, cropped to H at offset 19
+    # the margin is 38 to 69 pixels: 38 fits everywhere, 39 only for some H, the reverse crop nowhere
+    assert num.fits(upscore, H, 19) is True and num.fits(upscore, H, 38) is True and num.fits(upscore, H, 39) is None
+    assert num.fits(H, upscore, 0) is not True

@@ -269,11 +269,10 @@ class Crop(NoParams, NoOps, Layer):
         offsets = []
         given = per_axis(a.offset, len(sizes), "offset") if a.offset is not None else None
         for i, (L, t) in enumerate(zip(sizes, target)):
-            margin = num.difference(L, t)  # L - t (built directly when symbolic)
-            if given is not None and num.nonnegative(given[i]) is True \
-                    and num.nonnegative(num.difference(margin, given[i])) is True:
+            if given is not None and num.nonnegative(given[i]) is True and num.fits(L, t, given[i]) is True:
                 offsets.append(given[i])  # margin >= offset >= 0: one proof where two would prove the same
                 continue
+            margin = num.difference(L, t)  # L - t (built directly when symbolic)
             if num.nonnegative(margin) is False:
                 raise RuleError(f"cannot crop {num.show(L)} pixels to {num.show(t)}: the target is larger")
             off = given[i] if given is not None else num.floordiv(margin, 2)
