@@ -212,9 +212,13 @@ class WindowAttention(Layer):
         # directly when symbolic (sympy's operators were most of a symbolic Swin's time)
         times, plus = num.times, num.plus
         scores = times(times(a.heads, tokens), area)  # per window heads x w^2 x w^2
+        shifted = self.shifted(a, padded)
+        # V1: q scaled (tokens x c), the position bias added to the scores and, when shifted, the mask; V2 scales
+        # the scores by the logit scale instead of q (see below), then adds the bias and the mask
+        elementwise = times(scores, plus(2, shifted)) if a.version == 2 \
+            else plus(times(tokens, c), times(scores, plus(1, shifted)))
         ops = {LINEAR: times(times(times(tokens, c), 4), c), ATTENTION: times(times(times(2, tokens), area), c),
-               SOFTMAX: scores,
-               ELEMENTWISE: plus(times(tokens, c), times(scores, plus(1, self.shifted(a, padded))))}
+               SOFTMAX: scores, ELEMENTWISE: elementwise}
         bias = (3 * c if a.qkv_bias else 0) + (c if a.proj_bias else 0)
         if bias:
             ops[BIAS] = times(tokens, bias)
@@ -226,7 +230,6 @@ class WindowAttention(Layer):
             ops[BIAS] = plus(ops.get(BIAS, 0), times(offsets, CPB_HIDDEN))
             ops[NORM] = times(times(2, tokens), c)
             ops[ACTIVATION] = plus(times(offsets, CPB_HIDDEN), times(offsets, a.heads))
-            ops[ELEMENTWISE] = times(scores, plus(2, self.shifted(a, padded)))
         return ops
 
     def receptive_field(self, a, ins, fields):
