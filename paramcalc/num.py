@@ -215,14 +215,10 @@ def _floor_of_quotient(a, b: int, shift: int = 0, then: int = 0):
             continue
         if not _whole(term):
             return None
-        if type(c) is int:
-            whole, rest = divmod(c, b)
-            if rest:
-                rest = Fraction(rest, b)
-        else:  # c/b = p/(d*b): its whole part and the rest, in [0, 1)
-            whole, rest = divmod(c.numerator, c.denominator * b)
-            if rest:
-                rest = Fraction(rest, c.denominator * b)
+        # c/b = p/(d*b) (an int is p/1): its whole part and the rest, in [0, 1)
+        whole, rest = divmod(c.numerator, c.denominator * b)
+        if rest:
+            rest = Fraction(rest, c.denominator * b)
         if whole:
             outside.append((term, whole))
         if rest:
@@ -260,7 +256,7 @@ def _floor_bound(outside, inside, inner_constant, constant):
     coefficient is positive and every term's bound is >= 0: then each c*t is bounded by c times t's bound, as
     ``_lower_bound`` bounds a product of non-negative parts, and like terms merged in the sum change nothing.
     None otherwise (the walk decides)."""
-    numerator, denominator = (inner_constant.numerator, inner_constant.denominator) if inner_constant else (0, 1)
+    numerator, denominator = inner_constant.numerator, inner_constant.denominator  # 0 is 0/1
     for term, r in inside:  # whole-number arithmetic: r is a Fraction in (0, 1), the bounds of sizes are ints
         b = _lower_bound(term)
         if type(b) is not int or b < 0:
@@ -476,7 +472,7 @@ _products_of: dict = {}
 def _product(expressions: tuple, number):
     if len(expressions) == 1:
         if number != 1 and number:  # a number times one expression
-            out = _built_directly(_times_number, expressions[0], number)
+            out = _built_directly(_rescaled, expressions[0], (1, number))
             if out is not None:
                 return out
     else:
@@ -539,9 +535,12 @@ def _monomial_product(expressions: tuple, number):
 
 
 def _rescaled(x, numbers):
-    """``_times_number(x, after / before)`` for ``numbers`` = (before, after), with whole-number arithmetic where
-    x's coefficient is a whole multiple of ``before`` (a product of sizes times a layer's channel counts, rebuilt
-    for the next layer's counts)."""
+    """``Mul(x, after / before)`` for ``numbers`` = (before, after), a product, a symbol, a power or a
+    floor/ceiling/max/min x and a ratio other than 0 and 1, built as sympy builds it: the coefficient slot of x's
+    arguments takes x's coefficient times the ratio (a layer's MACs are the product of sizes built for the layer
+    before, rebuilt for this layer's channel counts; its FLOPs are twice its MACs). Whole-number arithmetic where
+    x's coefficient is a whole multiple of ``before``. None for a sum (sympy distributes a number over it) and
+    anything else."""
     before, after = numbers
     split = _coefficient_and_term(x)
     if split is None:
@@ -551,27 +550,12 @@ def _rescaled(x, numbers):
         return None
     if type(c) is int and type(before) is int and type(after) is int and not c % before:
         c = c // before * after
+    elif before == 1:
+        c = _times(c, after)
     else:
         c = Fraction(c) * after / before
         if c.denominator == 1:
             c = c.numerator
-    return term if c == 1 else _with_coefficient(term, c)
-
-
-def _times_number(x, number):
-    """``Mul(x, number)`` for a product, a symbol, a power or a floor/ceiling/max/min x and a rational number other
-    than 0 and 1, built as sympy builds it: the coefficient slot of x's arguments takes x's coefficient times the
-    number (a layer's MACs are the same spatial product times each layer's own channel counts, its FLOPs twice
-    its MACs). None for a sum (sympy distributes a number over it) and anything else."""
-    split = _coefficient_and_term(x)
-    if split is None:
-        return None
-    c, term = split
-    if term.is_Add:
-        return None
-    c = c * number
-    if type(c) is Fraction and c.denominator == 1:
-        c = c.numerator
     return term if c == 1 else _with_coefficient(term, c)
 
 
@@ -729,7 +713,7 @@ def _combination(pairs: tuple, number):
                 return None
             c, term = split
             if k != 1:
-                c = k if c == 1 else k * c
+                c = _times(k, c)
                 o = term if c == 1 else _with_coefficient(term, c) if c else None
             if o is None:
                 return _rational(number)
@@ -775,7 +759,7 @@ def _scaled_sum(x, k, number):
         c, term = split
         if keeps_order and not (t.is_Mul and type(t.args[0]) is Integer):
             keeps_order = False
-        c = _times(k, c) if type(c) is Fraction or type(k) is Fraction else k * c
+        c = _times(k, c)
         terms.append(term if c == 1 else _with_coefficient(term, c))
     if not keeps_order:
         _canonical_sort(terms)
